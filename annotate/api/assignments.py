@@ -1,0 +1,236 @@
+"""Organizer API for assignments: plan preview and apply, roster, moves, reclaims, progress."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate import assignment_selectors, services
+from annotate.models import Campaign
+
+User = get_user_model()
+
+
+def _user(username: str, field: str):
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist as exc:
+        raise serializers.ValidationError({field: [f"no user {username!r}"]}) from exc
+
+
+def _refused(exc: services.AssignmentError) -> serializers.ValidationError:
+    return serializers.ValidationError({"detail": str(exc)})
+
+
+class PlannedLoadSerializer(serializers.Serializer):
+    annotator = serializers.CharField()
+    existing = serializers.IntegerField()
+    new = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class PlannedCellSerializer(serializers.Serializer):
+    team = serializers.CharField()
+    task = serializers.CharField()
+    raters = serializers.ListField(child=serializers.CharField())
+    new_raters = serializers.ListField(child=serializers.CharField())
+    clips = serializers.IntegerField()
+    ratings = serializers.IntegerField()
+
+
+class PlanSummarySerializer(serializers.Serializer):
+    new_rows = serializers.IntegerField()
+    load_spread = serializers.IntegerField()
+    loads = PlannedLoadSerializer(many=True)
+    cells = PlannedCellSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ApplyResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    done = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.FloatField()
+
+
+class AssignmentPlanPreviewApi(APIView):
+    """The plan that applying would store now; nothing is written."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=PlanSummarySerializer)
+    def get(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        try:
+            plan = services.assignment_plan_preview(campaign=campaign)
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        summary = assignment_selectors.plan_summary(plan=plan)
+        return Response(PlanSummarySerializer(summary).data)
+
+
+class AssignmentPlanApplyApi(APIView):
+    """Store the missing rows of the plan; applying twice adds nothing."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema_serializer(component_name="AssignmentPlanApplyInput")
+    class InputSerializer(serializers.Serializer):
+        annotators = serializers.ListField(
+            child=serializers.CharField(),
+            required=False,
+            default=list,
+            help_text="Usernames to put on the roster before planning.",
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: ApplyResultSerializer})
+    def post(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        users = [_user(name, "annotators") for name in data.validated_data["annotators"]]
+        try:
+            result = services.assignment_plan_apply(campaign=campaign, with_annotators=users)
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        return Response(ApplyResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignAnnotatorAddApi(APIView):
+    """Put a user on the roster; in a planned campaign, plan what is missing."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema_serializer(component_name="CampaignAnnotatorAddInput")
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: ApplyResultSerializer})
+    def post(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = _user(data.validated_data["username"], "username")
+        try:
+            result = services.assignment_annotator_add(campaign=campaign, user=user)
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        return Response(ApplyResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignAnnotatorRemoveApi(APIView):
+    """Take a user off the roster; refused while they hold open work."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, slug: str, username: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        user = get_object_or_404(User, username=username)
+        try:
+            services.assignment_annotator_remove(campaign=campaign, user=user)
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssignmentMoveApi(APIView):
+    """Move one annotator's pending clips to another; done and in-progress work stay."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema_serializer(component_name="AssignmentMoveInput")
+    class InputSerializer(serializers.Serializer):
+        from_annotator = serializers.CharField()
+        to_annotator = serializers.CharField()
+
+    @extend_schema_serializer(component_name="AssignmentMoveOutput")
+    class OutputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="AssignmentMoveBlocked")
+        class BlockedSerializer(serializers.Serializer):
+            clip = serializers.CharField()
+            reason = serializers.CharField()
+
+        moved = serializers.IntegerField()
+        blocked = BlockedSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.assignment_move_pending(
+                campaign=campaign,
+                from_user=_user(data.validated_data["from_annotator"], "from_annotator"),
+                to_user=_user(data.validated_data["to_annotator"], "to_annotator"),
+            )
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        return Response(self.OutputSerializer(result).data)
+
+
+class AssignmentReclaimApi(APIView):
+    """Return in-progress work idle for longer than the timeout to pending."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema_serializer(component_name="AssignmentReclaimInput")
+    class InputSerializer(serializers.Serializer):
+        minutes = serializers.IntegerField(
+            min_value=0,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Idle time before work is reclaimed; the campaign's setting when absent.",
+        )
+
+    @extend_schema_serializer(component_name="AssignmentReclaimOutput")
+    class OutputSerializer(serializers.Serializer):
+        reclaimed = serializers.IntegerField()
+        cutoff = serializers.DateTimeField()
+        by_annotator = serializers.DictField(child=serializers.IntegerField())
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.assignment_reclaim_stale(
+                campaign=campaign, minutes=data.validated_data["minutes"]
+            )
+        except services.AssignmentError as exc:
+            raise _refused(exc) from exc
+        return Response(self.OutputSerializer(result).data)
+
+
+class AssignmentProgressApi(APIView):
+    """Done of assigned, overall and per team, task and annotator."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema_serializer(component_name="AssignmentProgressOutput")
+    class OutputSerializer(serializers.Serializer):
+        overall = ProgressRowSerializer()
+        by_team = ProgressRowSerializer(many=True)
+        by_task = ProgressRowSerializer(many=True)
+        by_annotator = ProgressRowSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        progress = assignment_selectors.assignment_progress(campaign=campaign)
+        return Response(self.OutputSerializer(progress).data)

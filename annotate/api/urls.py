@@ -1,0 +1,55 @@
+from django.urls import path
+
+from annotate.api import annotator, views
+from annotate.api import assignments as assignment_api
+
+urlpatterns = [
+    path("me/queue/", annotator.MyQueueApi.as_view(), name="api-my-queue"),
+    path("me/next/", annotator.AssignmentNextApi.as_view(), name="api-my-next"),
+    path(
+        "me/assignments/<int:assignment_id>/rating/",
+        annotator.AssignmentRatingApi.as_view(),
+        name="api-my-rating",
+    ),
+    path("me/ratings/", annotator.MyRatingsApi.as_view(), name="api-my-ratings"),
+    path("campaigns/", views.CampaignListApi.as_view(), name="api-campaigns"),
+    path(
+        "campaigns/<slug:slug>/imports/", views.ImportCreateApi.as_view(), name="api-import-create"
+    ),
+    path("imports/<int:job_id>/", views.ImportDetailApi.as_view(), name="api-import-detail"),
+    path(
+        "campaigns/<slug:slug>/assignments/preview/",
+        assignment_api.AssignmentPlanPreviewApi.as_view(),
+        name="api-assignment-preview",
+    ),
+    path(
+        "campaigns/<slug:slug>/assignments/apply/",
+        assignment_api.AssignmentPlanApplyApi.as_view(),
+        name="api-assignment-apply",
+    ),
+    path(
+        "campaigns/<slug:slug>/assignments/move/",
+        assignment_api.AssignmentMoveApi.as_view(),
+        name="api-assignment-move",
+    ),
+    path(
+        "campaigns/<slug:slug>/assignments/reclaim/",
+        assignment_api.AssignmentReclaimApi.as_view(),
+        name="api-assignment-reclaim",
+    ),
+    path(
+        "campaigns/<slug:slug>/assignments/progress/",
+        assignment_api.AssignmentProgressApi.as_view(),
+        name="api-assignment-progress",
+    ),
+    path(
+        "campaigns/<slug:slug>/annotators/",
+        assignment_api.CampaignAnnotatorAddApi.as_view(),
+        name="api-annotator-add",
+    ),
+    path(
+        "campaigns/<slug:slug>/annotators/<str:username>/",
+        assignment_api.CampaignAnnotatorRemoveApi.as_view(),
+        name="api-annotator-remove",
+    ),
+]

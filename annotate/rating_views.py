@@ -1,0 +1,143 @@
+"""The rating page: the reference and the generated clip in sync, the rubric, the score."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotate import services
+from annotate.models import Assignment, Campaign, MediaAsset, Rating
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        choices=[(str(n), str(n)) for n in range(4)], coerce=int, required=False, empty_value=None
+    )
+    final_state = forms.NullBooleanField(required=False)
+    clean = forms.NullBooleanField(required=False)
+    motion = forms.NullBooleanField(required=False)
+    comment = forms.CharField(required=False, max_length=5000)
+    time_on_page_s = forms.FloatField(required=False, min_value=0)
+    watched_reference = forms.FloatField(required=False, min_value=0, max_value=1)
+    watched_generated = forms.FloatField(required=False, min_value=0, max_value=1)
+
+
+def media_info(asset: MediaAsset) -> dict:
+    """What the player needs about one clip, under its opaque URL and nothing else."""
+    return {
+        "video": reverse("media", kwargs={"token": asset.token, "kind": "video"}),
+        "poster": reverse("media", kwargs={"token": asset.token, "kind": "poster"})
+        if asset.poster
+        else "",
+        "fps": asset.fps,
+        "frame_count": asset.frame_count,
+        "duration_s": asset.duration_s,
+        "width": asset.width,
+        "height": asset.height,
+    }
+
+
+def _own_assignment(request: HttpRequest, assignment_id: int) -> Assignment:
+    # Someone else's assignment is a 404, not a 403: its existence is not confirmed.
+    return get_object_or_404(
+        Assignment.objects.select_related(
+            "campaign", "clip__asset", "clip__episode__reference", "clip__episode__task"
+        ),
+        pk=assignment_id,
+        annotator=request.user,
+    )
+
+
+def _go_next(request: HttpRequest, campaign: Campaign, done: int | None = None) -> HttpResponse:
+    suffix = f"?done={done}" if done else ""
+    following = services.assignment_next(user=request.user, campaign=campaign)
+    if following is None:
+        messages.success(
+            request, f"{campaign.name}: every clip assigned to you is rated. Thank you!"
+        )
+        return redirect(reverse("queue") + suffix)
+    return redirect(reverse("rate", args=[following.pk]) + suffix)
+
+
+@login_required
+@require_POST
+def rate_next(request: HttpRequest) -> HttpResponse:
+    slug = request.POST.get("campaign", "")
+    campaign = get_object_or_404(Campaign, slug=slug) if slug else None
+    following = services.assignment_next(user=request.user, campaign=campaign)
+    if following is None:
+        messages.info(request, "No clip is waiting for you.")
+        return redirect("queue")
+    return redirect("rate", assignment_id=following.pk)
+
+
+@login_required
+@require_GET
+def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = services.assignment_open(
+        assignment=_own_assignment(request, assignment_id), user=request.user
+    )
+    assignment = _own_assignment(request, assignment.pk)
+    rating = Rating.objects.filter(assignment=assignment).first()
+    upcoming = services.assignment_upcoming(
+        user=request.user, campaign=assignment.campaign, exclude=assignment
+    )
+    campaign = assignment.campaign
+    config = {
+        "assignment": assignment.pk,
+        "reference": media_info(assignment.clip.episode.reference),
+        "generated": media_info(assignment.clip.asset),
+        "require_full_watch": campaign.require_full_watch and rating is None,
+        "full_watch_min": services.FULL_WATCH_MIN,
+        "locked": campaign.locked,
+        "rated": rating is not None,
+        "cleared_draft": request.GET.get("done", ""),
+    }
+    context = {
+        "assignment": assignment,
+        "campaign": campaign,
+        "task": assignment.clip.episode.task,
+        "position": services.assignment_position(assignment=assignment),
+        "rating": rating,
+        "config": config,
+        "upcoming": (
+            {
+                "reference": media_info(upcoming.clip.episode.reference),
+                "generated": media_info(upcoming.clip.asset),
+            }
+            if upcoming
+            else None
+        ),
+        "score_choices": [3, 2, 1, 0],
+    }
+    return render(request, "annotate/rate.html", context)
+
+
+@login_required
+@require_POST
+def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = _own_assignment(request, assignment_id)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        messages.error(request, f"The rating was not saved: {problems}")
+        return redirect("rate", assignment_id=assignment.pk)
+    data = {key: value for key, value in form.cleaned_data.items() if value is not None}
+    data.setdefault("score", None)
+    revising = Rating.objects.filter(assignment=assignment).exists()
+    try:
+        if revising:
+            services.rating_revise(assignment=assignment, user=request.user, **data)
+        else:
+            services.rating_submit(assignment=assignment, user=request.user, **data)
+    except services.RatingRefused as exc:
+        messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
+        return redirect("rate", assignment_id=assignment.pk)
+    if revising:
+        messages.success(request, "Rating revised; the earlier version is kept.")
+    return _go_next(request, assignment.campaign, done=assignment.pk)

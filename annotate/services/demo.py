@@ -1,0 +1,153 @@
+"""The demo campaign: rendered synthetic footage brought in through the real ingest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from annotate.demo.render import DEFAULT_TEAMS, TeamSpec, render_demo
+from annotate.models import Assignment, Campaign, Team
+from annotate.services.assignments import assignment_plan_apply
+from annotate.services.imports import (
+    ImportReport,
+    campaign_create,
+    reference_import,
+    submission_import,
+)
+from annotate.services.ratings import rating_submit
+
+DEMO_ORGANIZER = ("organizer", "refscore-organizer")
+DEMO_PASSWORD = "refscore-demo"
+
+
+@dataclass
+class DemoResult:
+    campaign: Campaign
+    reference: ImportReport
+    submissions: dict[str, ImportReport]
+    credentials: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (role, username, password)
+
+
+def _user(username: str, password_hash: str, *, staff: bool = False):
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.is_staff = user.is_superuser = staff
+    user.password = password_hash
+    user.save()
+    return user
+
+
+def demo_campaign_create(
+    *,
+    workdir: Path,
+    slug: str = "demo",
+    seed: int = 0,
+    n_tasks: int = 8,
+    episodes_per_task: int = 6,
+    teams: tuple[TeamSpec, ...] = DEFAULT_TEAMS,
+    n_annotators: int = 6,
+    seconds: float = 3.0,
+    render: bool = True,
+    log: Callable[[str], None] = lambda message: None,
+) -> DemoResult:
+    """Render the footage, import it as an organizer would, and create the demo accounts.
+
+    An earlier demo campaign with the same slug is replaced. With `render=False` the
+    footage already in `workdir` (from render_demo with the same arguments) is used.
+    """
+    with transaction.atomic():
+        Campaign.objects.filter(slug=slug).delete()
+    workdir = Path(workdir)
+    if render:
+        log(f"rendering {n_tasks} tasks x {episodes_per_task} episodes for {len(teams)} teams")
+        render_demo(
+            out_dir=workdir,
+            seed=seed,
+            n_tasks=n_tasks,
+            episodes_per_task=episodes_per_task,
+            teams=teams,
+            seconds=seconds,
+            overwrite=True,
+        )
+    truth = json.loads((workdir / "truth.json").read_text())
+    campaign = campaign_create(
+        slug=slug,
+        name="Demo: world models as policy evaluators",
+        description="Synthetic footage rendered by refscore's demo generator.",
+        seed=seed,
+    )
+    log("importing the reference episodes")
+    reference = reference_import(campaign=campaign, path=workdir / "reference")
+    for episode in campaign.tasks.all().prefetch_related("episodes"):
+        for item in episode.episodes.all():
+            item.reference_success = truth["reference"][f"{episode.key}/{item.key}"]["success"]
+            item.save(update_fields=["reference_success"])
+    submissions = {}
+    team_names = [team.name for team in teams]
+    for team in team_names:
+        log(f"importing team {team}")
+        categories = {key: clip["category"] for key, clip in truth["teams"][team]["clips"].items()}
+        submissions[team] = submission_import(
+            campaign=campaign,
+            team_name=team,
+            path=workdir / "submissions" / team,
+            demo_categories=categories,
+        )
+    credentials = [("organizer", *DEMO_ORGANIZER)]
+    _user(DEMO_ORGANIZER[0], make_password(DEMO_ORGANIZER[1]), staff=True)
+    annotator_hash = make_password(DEMO_PASSWORD)  # hashing is slow on purpose: once for all
+    annotators = []
+    for index in range(1, n_annotators + 1):
+        username = f"annotator{index}"
+        annotators.append(_user(username, annotator_hash))
+        credentials.append(("annotator", username, DEMO_PASSWORD))
+    # One annotator belongs to a team, so the planner has to keep them off it.
+    Team.objects.get(campaign=campaign, name=team_names[0]).members.add(annotators[-1])
+    log("planning the assignments")
+    assignment_plan_apply(campaign=campaign, with_annotators=annotators)
+    return DemoResult(
+        campaign=campaign, reference=reference, submissions=submissions, credentials=credentials
+    )
+
+
+def demo_ratings_simulate(
+    *, campaign: Campaign, seed: int = 0, leave_for: tuple[str, ...] = ("annotator1",)
+) -> int:
+    """Rate the demo's assignments as plausible, imperfect humans would; return how many.
+
+    Each simulated rater gives the clip's true category most of the time, is off by one
+    now and then (more often in their own direction of severity), and rarely by two.
+    The annotators in `leave_for` keep their queue, to try the rating page.
+    """
+    rng = np.random.default_rng(seed)
+    assignments = (
+        Assignment.objects.filter(campaign=campaign, clip__demo_category__isnull=False)
+        .exclude(annotator__username__in=leave_for)
+        .select_related("clip", "annotator")
+        .order_by("annotator__username", "order_key")
+    )
+    severity = {}
+    count = 0
+    for assignment in assignments:
+        user = assignment.annotator
+        lean = severity.setdefault(user.pk, rng.choice([-1, 1]))
+        error = rng.choice([0, lean, -lean, 2 * lean], p=[0.74, 0.15, 0.08, 0.03])
+        score = int(np.clip(assignment.clip.demo_category + error, 0, 3))
+        rating_submit(
+            assignment=assignment,
+            user=user,
+            score=score,
+            time_on_page_s=float(rng.uniform(15, 70)),
+            watched_reference=1.0,
+            watched_generated=1.0,
+        )
+        count += 1
+    return count

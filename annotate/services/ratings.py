@@ -1,0 +1,395 @@
+"""The annotator's work: take the next clip, rate it, revise the rating.
+
+The rubric is a decision tree (DESIGN.md, "The protocol, made exact"): the final-state
+question is always asked, then either the clean question (state matches) or the
+arm-motion question (state differs). A score and a full set of answers are two views of
+the same judgement, so either one determines the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from annotate.models import Assignment, Campaign, MediaAsset, Rating, RatingRevision
+from annotate.selectors import current_submissions
+
+# Both clips must have been played over this fraction of their length before a first
+# rating is accepted: "to the end once", with room for the last frame or two that a
+# browser's played ranges can miss.
+FULL_WATCH_MIN = 0.95
+
+
+class RatingRefused(ValidationError):
+    """A rating or an assignment request that cannot be accepted; the message says why."""
+
+
+@dataclass(frozen=True)
+class RubricAnswers:
+    score: int
+    final_state: bool
+    clean: bool | None
+    motion: bool | None
+
+
+_ANSWERS_BY_SCORE = {
+    3: RubricAnswers(3, True, True, None),
+    2: RubricAnswers(2, True, False, None),
+    1: RubricAnswers(1, False, None, True),
+    0: RubricAnswers(0, False, None, False),
+}
+
+
+def rubric_resolve(
+    *,
+    score: int | None,
+    final_state: bool | None = None,
+    clean: bool | None = None,
+    motion: bool | None = None,
+) -> RubricAnswers:
+    """The score and the answers on its branch of the tree, checked against each other.
+
+    An answer to a question that the tree does not ask on the chosen branch is dropped:
+    the page may keep it from an earlier choice, and it says nothing about this score.
+    """
+    if score is not None and score not in _ANSWERS_BY_SCORE:
+        raise RatingRefused(f"score must be 0, 1, 2 or 3, not {score!r}")
+    if score is None:
+        if final_state is None:
+            raise RatingRefused("give a score or answer whether the final state matches")
+        follow_up, name = (clean, "clean") if final_state else (motion, "motion")
+        if follow_up is None:
+            raise RatingRefused(f"give a score or answer the {name} question")
+        score = (2 + int(follow_up)) if final_state else int(follow_up)
+    expected = _ANSWERS_BY_SCORE[score]
+    given = {"final_state": final_state}
+    given["clean" if expected.final_state else "motion"] = clean if expected.final_state else motion
+    for question, answer in given.items():
+        if answer is not None and answer != getattr(expected, question):
+            raise RatingRefused(
+                f"score {score} needs {question}={getattr(expected, question)}, "
+                f"but the answer given is {answer}"
+            )
+    return expected
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _fraction(value: float, name: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise RatingRefused(f"{name} is a fraction of the clip and must lie in [0, 1], not {value}")
+    return value
+
+
+def _check_may_rate(*, assignment: Assignment, user) -> None:
+    if assignment.annotator_id != user.pk:
+        raise RatingRefused("this clip is not assigned to you")
+    if assignment.campaign.locked:
+        raise RatingRefused("the campaign is locked: ratings can no longer be given or changed")
+
+
+def _locked_assignment(assignment: Assignment) -> Assignment:
+    """The assignment row re-read under a row lock, so two submissions run one after the other."""
+    return Assignment.objects.select_for_update().select_related("campaign").get(pk=assignment.pk)
+
+
+def assignments_current(*, user, campaign: Campaign | None = None) -> QuerySet[Assignment]:
+    """The user's assignments on the newest submission of each team (older versions are not rated)."""
+    mine = Assignment.objects.filter(annotator=user)
+    campaigns = [campaign] if campaign else Campaign.objects.filter(assignments__annotator=user)
+    current = Q()
+    for each in {c.pk: c for c in campaigns}.values():
+        current |= Q(clip__submission__in=current_submissions(campaign=each))
+    if not current:
+        return mine.none()
+    return mine.filter(current)
+
+
+def _playable(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    ready = MediaAsset.Status.READY
+    return assignments.filter(clip__asset__status=ready, clip__episode__reference__status=ready)
+
+
+def assignment_upcoming(
+    *, user, campaign: Campaign | None = None, exclude: Assignment | None = None
+) -> Assignment | None:
+    """The clip that assignment_next would open, without taking it (for preloading)."""
+    open_work = _playable(assignments_current(user=user, campaign=campaign)).exclude(
+        status=Assignment.Status.DONE
+    )
+    if exclude is not None:
+        open_work = open_work.exclude(pk=exclude.pk)
+    # In-progress work sorts first, as in assignment_next: "in_progress" < "pending".
+    return open_work.order_by("status", "order_key", "pk").first()
+
+
+@transaction.atomic
+def assignment_next(
+    *, user, campaign: Campaign | None = None, now: dt.datetime | None = None
+) -> Assignment | None:
+    """Resume the clip in progress, else take the next pending one in the annotator's order."""
+    open_work = _playable(assignments_current(user=user, campaign=campaign))
+    for status in (Assignment.Status.IN_PROGRESS, Assignment.Status.PENDING):
+        candidates = open_work.filter(status=status).order_by("order_key", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            # Two tabs of the same annotator asking at once get different clips.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        assignment = candidates.select_related("campaign").first()
+        if assignment is not None:
+            if assignment.status == Assignment.Status.PENDING:
+                assignment.status = Assignment.Status.IN_PROGRESS
+                assignment.started_at = _now(now)
+                assignment.save(update_fields=["status", "started_at"])
+            return assignment
+    return None
+
+
+@transaction.atomic
+def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = None) -> Assignment:
+    """Open one of the user's own clips directly (from the queue or a bookmark)."""
+    if assignment.annotator_id != user.pk:
+        raise RatingRefused("this clip is not assigned to you")
+    assignment = _locked_assignment(assignment)
+    if assignment.status == Assignment.Status.PENDING:
+        assignment.status = Assignment.Status.IN_PROGRESS
+        assignment.started_at = _now(now)
+        assignment.save(update_fields=["status", "started_at"])
+    return assignment
+
+
+def _keep_revision(rating: Rating, now: dt.datetime) -> None:
+    RatingRevision.objects.create(
+        rating=rating,
+        revision=rating.revision,
+        score=rating.score,
+        final_state=rating.final_state,
+        clean=rating.clean,
+        motion=rating.motion,
+        comment=rating.comment,
+        created_at=now,
+    )
+
+
+def _same_judgement(rating: Rating, answers: RubricAnswers, comment: str) -> bool:
+    return (rating.score, rating.final_state, rating.clean, rating.motion, rating.comment) == (
+        answers.score,
+        answers.final_state,
+        answers.clean,
+        answers.motion,
+        comment,
+    )
+
+
+@transaction.atomic
+def rating_submit(
+    *,
+    assignment: Assignment,
+    user,
+    score: int | None,
+    final_state: bool | None = None,
+    clean: bool | None = None,
+    motion: bool | None = None,
+    comment: str = "",
+    time_on_page_s: float = 0,
+    watched_reference: float = 0,
+    watched_generated: float = 0,
+    now: dt.datetime | None = None,
+) -> Rating:
+    """The first rating of an assignment; sending the same rating again returns it unchanged."""
+    now = _now(now)
+    assignment = _locked_assignment(assignment)
+    _check_may_rate(assignment=assignment, user=user)
+    answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
+    comment = (comment or "").strip()
+    existing = Rating.objects.filter(assignment=assignment).first()
+    if existing is not None:
+        if _same_judgement(existing, answers, comment):
+            return existing  # a double click or a retried request
+        raise RatingRefused("this clip is already rated: revise the rating instead")
+    watched_reference = _fraction(watched_reference, "watched_reference")
+    watched_generated = _fraction(watched_generated, "watched_generated")
+    if assignment.campaign.require_full_watch and min(watched_reference, watched_generated) < (
+        FULL_WATCH_MIN
+    ):
+        raise RatingRefused(
+            "both clips must be played to the end before rating "
+            f"(reference {watched_reference:.0%}, generated {watched_generated:.0%} watched)"
+        )
+    if time_on_page_s < 0:
+        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
+    rating = Rating.objects.create(
+        assignment=assignment,
+        clip_id=assignment.clip_id,
+        annotator=user,
+        score=answers.score,
+        final_state=answers.final_state,
+        clean=answers.clean,
+        motion=answers.motion,
+        comment=comment,
+        time_on_page_s=float(time_on_page_s),
+        watched_reference=watched_reference,
+        watched_generated=watched_generated,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    _keep_revision(rating, now)
+    assignment.status = Assignment.Status.DONE
+    assignment.completed_at = now
+    assignment.save(update_fields=["status", "completed_at"])
+    return rating
+
+
+@transaction.atomic
+def rating_revise(
+    *,
+    assignment: Assignment,
+    user,
+    score: int | None,
+    final_state: bool | None = None,
+    clean: bool | None = None,
+    motion: bool | None = None,
+    comment: str | None = None,
+    time_on_page_s: float = 0,
+    watched_reference: float = 0,
+    watched_generated: float = 0,
+    now: dt.datetime | None = None,
+) -> Rating:
+    """Change a rating while the campaign is open; the previous version stays in its history.
+
+    ``comment=None`` keeps the comment. Time on the page adds up over visits and the
+    watched fractions keep their maximum, so they describe all the work on the clip.
+    """
+    now = _now(now)
+    assignment = _locked_assignment(assignment)
+    _check_may_rate(assignment=assignment, user=user)
+    rating = Rating.objects.filter(assignment=assignment).first()
+    if rating is None:
+        raise RatingRefused("this clip has no rating yet: submit one first")
+    answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
+    comment = rating.comment if comment is None else comment.strip()
+    if time_on_page_s < 0:
+        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
+    rating.time_on_page_s += float(time_on_page_s)
+    rating.watched_reference = max(
+        rating.watched_reference, _fraction(watched_reference, "watched_reference")
+    )
+    rating.watched_generated = max(
+        rating.watched_generated, _fraction(watched_generated, "watched_generated")
+    )
+    if _same_judgement(rating, answers, comment):
+        rating.save(update_fields=["time_on_page_s", "watched_reference", "watched_generated"])
+        return rating
+    rating.score, rating.final_state = answers.score, answers.final_state
+    rating.clean, rating.motion, rating.comment = answers.clean, answers.motion, comment
+    rating.revision += 1
+    rating.updated_at = now
+    rating.save()
+    _keep_revision(rating, now)
+    return rating
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    """One task of one campaign in an annotator's queue; no team is named."""
+
+    campaign_slug: str
+    campaign_name: str
+    task_number: int
+    task_description: str
+    done: int
+    total: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+
+@dataclass(frozen=True)
+class CampaignQueue:
+    slug: str
+    name: str
+    locked: bool
+    tasks: list[TaskProgress]
+    has_open_work: bool
+
+    @property
+    def done(self) -> int:
+        return sum(task.done for task in self.tasks)
+
+    @property
+    def total(self) -> int:
+        return sum(task.total for task in self.tasks)
+
+
+def annotator_queue(*, user) -> list[CampaignQueue]:
+    """The annotator's progress per campaign and task (a read, kept beside the writes it mirrors)."""
+    rows = (
+        assignments_current(user=user)
+        .select_related("campaign", "clip__episode__task")
+        .order_by("campaign__created_at", "clip__episode__task__number")
+    )
+    campaigns: dict[int, dict] = {}
+    for assignment in rows:
+        campaign, task = assignment.campaign, assignment.clip.episode.task
+        entry = campaigns.setdefault(campaign.pk, {"campaign": campaign, "tasks": {}})
+        counts = entry["tasks"].setdefault(task.pk, [task, 0, 0])
+        counts[1] += assignment.status == Assignment.Status.DONE
+        counts[2] += 1
+    queues = []
+    for entry in campaigns.values():
+        campaign = entry["campaign"]
+        tasks = [
+            TaskProgress(
+                campaign_slug=campaign.slug,
+                campaign_name=campaign.name,
+                task_number=task.number,
+                task_description=task.description,
+                done=done,
+                total=total,
+            )
+            for task, done, total in entry["tasks"].values()
+        ]
+        queues.append(
+            CampaignQueue(
+                slug=campaign.slug,
+                name=campaign.name,
+                locked=campaign.locked,
+                tasks=tasks,
+                has_open_work=assignment_upcoming(user=user, campaign=campaign) is not None,
+            )
+        )
+    return queues
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where an assignment sits in its task: "clip 4 of 10 in Task 3"."""
+
+    task_number: int
+    position: int
+    total: int
+    done: int
+
+
+def assignment_position(*, assignment: Assignment) -> QueuePosition:
+    """The assignment's place among the annotator's clips of the same task, in queue order."""
+    task = assignment.clip.episode.task
+    same_task = (
+        assignments_current(user=assignment.annotator, campaign=assignment.campaign)
+        .filter(clip__episode__task=task)
+        .order_by("order_key", "pk")
+        .values_list("pk", "status")
+    )
+    ids = [pk for pk, _ in same_task]
+    done = sum(status == Assignment.Status.DONE for _, status in same_task)
+    position = ids.index(assignment.pk) + 1 if assignment.pk in ids else 0
+    return QueuePosition(task_number=task.number, position=position, total=len(ids), done=done)

@@ -1,0 +1,70 @@
+urlpatterns: list = []
+
+from django.urls import path  # noqa: E402
+
+from evaluation.api import views as scoring_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "campaigns/<slug:slug>/rankings/",
+        scoring_api.RankingsApi.as_view(),
+        name="api-rankings",
+    ),
+    path(
+        "campaigns/<slug:slug>/exports/",
+        scoring_api.ExportApi.as_view(),
+        name="api-exports",
+    ),
+    path(
+        "campaigns/<slug:slug>/compare/",
+        scoring_api.CompareApi.as_view(),
+        name="api-compare",
+    ),
+]
+
+from evaluation.api import judging as judging_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "campaigns/<slug:slug>/judge-runs/",
+        judging_api.JudgeRunListCreateApi.as_view(),
+        name="api-judge-runs",
+    ),
+    path("judge-runs/<int:run_id>/", judging_api.JudgeRunDetailApi.as_view(), name="api-judge-run"),
+    path(
+        "judge-runs/<int:run_id>/cancel/",
+        judging_api.JudgeRunCancelApi.as_view(),
+        name="api-judge-run-cancel",
+    ),
+    path(
+        "judge-runs/<int:run_id>/resume/",
+        judging_api.JudgeRunResumeApi.as_view(),
+        name="api-judge-run-resume",
+    ),
+    path(
+        "judge-runs/<int:run_id>/ranking/",
+        judging_api.JudgeRunRankingApi.as_view(),
+        name="api-judge-run-ranking",
+    ),
+    path(
+        "campaigns/<slug:slug>/judge-calibrations/",
+        judging_api.JudgeCalibrateApi.as_view(),
+        name="api-judge-calibrate",
+    ),
+    path("judge/pair/", judging_api.JudgePairApi.as_view(), name="api-judge-pair"),
+]
+
+from evaluation.api import agreement as agreement_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "campaigns/<slug:slug>/agreement/",
+        agreement_api.AgreementReportApi.as_view(),
+        name="api-agreement",
+    ),
+    path(
+        "campaigns/<slug:slug>/agreement/figures/<str:name>.<str:fmt>",
+        agreement_api.AgreementFigureApi.as_view(),
+        name="api-agreement-figure",
+    ),
+]

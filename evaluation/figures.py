@@ -1,0 +1,236 @@
+"""Figures of an agreement report, as PNG or SVG bytes.
+
+Each figure is drawn from the JSON-ready report of
+:func:`evaluation.scoring.agreement.agreement_report` alone, so the figures of a
+downloaded ``report.json`` can be redrawn without the database.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")  # figures are rendered on servers without a display
+
+from matplotlib.figure import Figure  # noqa: E402
+
+FIGURE_FORMATS = ("png", "svg")
+HUMAN_COLOUR = "#2454d6"
+JUDGE_COLOUR = "#d97706"
+RATER_COLOUR = "#1a7f37"
+SCORES = (0, 1, 2, 3)
+
+Report = Mapping[str, object]
+
+
+class FigureError(ValueError):
+    """A figure that cannot be drawn from this report; the message says why."""
+
+
+def _save(figure: Figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    # SVG text stays text (searchable, selectable, smaller than glyph paths); no date
+    # in its metadata, so the same report gives byte-identical files.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "refscore"}):
+        figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
+    return buffer.getvalue()
+
+
+def _teams(report: Report) -> list[dict]:
+    teams = report.get("teams")
+    if not teams:
+        raise FigureError("the report has no team scores: it was computed without a judge run")
+    return list(teams)  # type: ignore[arg-type]
+
+
+def confusion_figure(*, report: Report) -> Figure:
+    """4x4 heatmap of clips: rows human consensus 0-3, columns judge score 0-3, with counts."""
+    if "video.confusion" not in report:
+        raise FigureError("the report has no confusion matrix: it was computed without a judge run")
+    matrix = np.asarray(report["video.confusion"], dtype=np.int64)
+    figure = Figure(figsize=(4.8, 4.2), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(matrix, cmap="Blues", vmin=0, vmax=max(int(matrix.max()), 1))
+    threshold = matrix.max() / 2.0
+    for human in SCORES:
+        for judge in SCORES:
+            count = int(matrix[human, judge])
+            axes.text(
+                judge,
+                human,
+                str(count),
+                ha="center",
+                va="center",
+                fontweight="bold" if human == judge else "normal",
+                color="white" if count > threshold else "#1d232b",
+            )
+    axes.set_xticks(SCORES, [str(s) for s in SCORES])
+    axes.set_yticks(SCORES, [str(s) for s in SCORES])
+    axes.set_xlabel("judge score")
+    axes.set_ylabel("human consensus")
+    axes.set_title(f"Clips: human consensus vs judge (n = {int(matrix.sum())})")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="clips")
+    return figure
+
+
+def scatter_figure(*, report: Report) -> Figure:
+    """Team final scores, humans (x) against the judge (y), with the identity line."""
+    teams = _teams(report)
+    human = [team["human_score"] for team in teams]
+    judge = [team["judge_score"] for team in teams]
+    figure = Figure(figsize=(5.2, 4.8), layout="constrained")
+    axes = figure.subplots()
+    axes.plot([0, 3], [0, 3], color="#9ca3af", linestyle="--", linewidth=1, label="judge = humans")
+    axes.scatter(human, judge, color=HUMAN_COLOUR, zorder=3)
+    for team, x, y in zip(teams, human, judge, strict=True):
+        axes.annotate(team["team"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    axes.set_xlim(0, 3)
+    axes.set_ylim(0, 3)
+    axes.set_aspect("equal")
+    axes.set_xlabel("human final score (0-3)")
+    axes.set_ylabel("judge final score (0-3)")
+    axes.set_title("Team final scores")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def task_scores_figure(*, report: Report) -> Figure:
+    """Per task, the mean over teams of S(team, task) by the humans and by the judge."""
+    teams = _teams(report)
+    tasks = list(teams[0]["task_scores"])
+    human = [np.mean([team["task_scores"][task]["human"] for team in teams]) for task in tasks]
+    judge = [np.mean([team["task_scores"][task]["judge"] for team in teams]) for task in tasks]
+    positions = np.arange(len(tasks))
+    figure = Figure(figsize=(max(5.0, 0.9 * len(tasks) + 2.0), 3.8), layout="constrained")
+    axes = figure.subplots()
+    axes.bar(positions - 0.2, human, width=0.4, color=HUMAN_COLOUR, label="humans")
+    axes.bar(positions + 0.2, judge, width=0.4, color=JUDGE_COLOUR, label="judge")
+    axes.set_xticks(positions, tasks)
+    axes.set_ylim(0, 3)
+    axes.set_ylabel("mean S(team, task) over teams")
+    axes.set_title("Task scores: humans vs judge")
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
+
+
+def _stat_bars(axes, *, x: np.ndarray, stats: list[dict | None], colour: str, label: str) -> None:
+    """Bars with interval whiskers; an undefined statistic is marked instead of drawn."""
+    values = np.array([s["value"] if s and s["value"] is not None else np.nan for s in stats])
+    lows = np.array([s["ci_low"] if s and s["ci_low"] is not None else np.nan for s in stats])
+    highs = np.array([s["ci_high"] if s and s["ci_high"] is not None else np.nan for s in stats])
+    defined = np.isfinite(values)
+    axes.bar(x[defined], values[defined], width=0.4, color=colour, label=label)
+    with_interval = defined & np.isfinite(lows) & np.isfinite(highs)
+    axes.errorbar(
+        x[with_interval],
+        values[with_interval],
+        yerr=[
+            np.maximum(values[with_interval] - lows[with_interval], 0.0),
+            np.maximum(highs[with_interval] - values[with_interval], 0.0),
+        ],
+        fmt="none",
+        ecolor="#1d232b",
+        capsize=3,
+    )
+    for position in x[~defined]:
+        axes.text(position, 0.02, "n/a", ha="center", va="bottom", fontsize=8, color="#667085")
+
+
+def task_agreement_figure(*, report: Report) -> Figure:
+    """Per task, the raters' ordinal alpha and (with a judge) the judge's QWK, with intervals."""
+    per_task = report.get("per_task") or {}
+    if not per_task:
+        raise FigureError("the report has no per-task statistics")
+    tasks = list(per_task)  # type: ignore[arg-type]
+    has_judge = any("video.qwk" in per_task[task] for task in tasks)  # type: ignore[index]
+    positions = np.arange(len(tasks), dtype=np.float64)
+    figure = Figure(figsize=(max(5.0, 0.9 * len(tasks) + 2.0), 3.8), layout="constrained")
+    axes = figure.subplots()
+    offset = 0.2 if has_judge else 0.0
+    _stat_bars(
+        axes,
+        x=positions - offset,
+        stats=[per_task[task].get("raters.krippendorff_alpha_ordinal") for task in tasks],
+        colour=RATER_COLOUR,
+        label="raters: Krippendorff's alpha (ordinal)",
+    )
+    if has_judge:
+        _stat_bars(
+            axes,
+            x=positions + offset,
+            stats=[per_task[task].get("video.qwk") for task in tasks],
+            colour=JUDGE_COLOUR,
+            label="judge vs humans: QWK",
+        )
+    axes.axhline(0, color="#9ca3af", linewidth=0.8)
+    axes.set_xticks(positions, tasks)
+    axes.set_ylim(min(-0.2, axes.get_ylim()[0]), 1.05)
+    axes.set_ylabel("agreement (95% interval)")
+    axes.set_title("Agreement per task")
+    axes.grid(axis="y", alpha=0.3)
+    # Below the plot, where it can never hide a bar.
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
+    return figure
+
+
+def ranking_figure(*, report: Report) -> Figure:
+    """Slope chart: each team's human rank (left) joined to its judge rank (right)."""
+    teams = _teams(report)
+    n_teams = len(teams)
+    figure = Figure(figsize=(4.8, 1.2 + 0.35 * max(n_teams, 2)), layout="constrained")
+    axes = figure.subplots()
+    for team in teams:
+        changed = team["human_rank"] != team["judge_rank"]
+        colour = JUDGE_COLOUR if changed else "#9ca3af"
+        axes.plot(
+            [0, 1],
+            [team["human_rank"], team["judge_rank"]],
+            marker="o",
+            color=colour,
+            linewidth=2 if changed else 1,
+        )
+    # Tied teams share a rank and so a point: one label per point, naming them all.
+    for side, x, align in (("human_rank", -0.04, "right"), ("judge_rank", 1.04, "left")):
+        names_at: dict[int, list[str]] = {}
+        for team in teams:
+            names_at.setdefault(team[side], []).append(str(team["team"]))
+        for rank, names in names_at.items():
+            axes.text(x, rank, ", ".join(names), ha=align, va="center", fontsize=8)
+    axes.set_xlim(-0.6, 1.6)
+    axes.set_ylim(n_teams + 0.5, 0.5)  # rank 1 at the top
+    axes.set_xticks([0, 1], ["human rank", "judge rank"])
+    axes.set_yticks(range(1, n_teams + 1))
+    axes.set_title("Ranking: humans vs judge")
+    axes.grid(axis="y", alpha=0.2)
+    return figure
+
+
+FIGURES: dict[str, tuple[str, Callable[..., Figure], bool]] = {
+    # name: (caption, builder, needs a judge run)
+    "confusion": ("Human consensus vs judge, clip by clip", confusion_figure, True),
+    "scatter": ("Team final scores, humans vs judge", scatter_figure, True),
+    "task-scores": ("Task scores, humans vs judge", task_scores_figure, True),
+    "task-agreement": ("Agreement per task, with 95% intervals", task_agreement_figure, False),
+    "ranking": ("Ranks, humans vs judge", ranking_figure, True),
+}
+
+
+def available_figures(*, report: Report) -> list[str]:
+    """The figures this report can draw: all with a judge run, the rater ones without."""
+    has_judge = "video.confusion" in report
+    return [name for name, (_, _, needs_judge) in FIGURES.items() if has_judge or not needs_judge]
+
+
+def agreement_figure(*, report: Report, name: str, fmt: str = "png") -> bytes:
+    """The figure ``name`` (see :data:`FIGURES`) of ``report`` as PNG or SVG bytes."""
+    if fmt not in FIGURE_FORMATS:
+        raise FigureError(f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}")
+    if name not in FIGURES:
+        raise FigureError(f"figure {name!r} is unknown; choose one of {tuple(FIGURES)}")
+    _, build, _ = FIGURES[name]
+    return _save(build(report=report), fmt)

@@ -1,0 +1,74 @@
+urlpatterns: list = []
+
+from django.urls import path  # noqa: E402
+
+from evaluation import views as scoring_views  # noqa: E402
+
+urlpatterns += [
+    path("organize/<slug:slug>/leaderboard/", scoring_views.leaderboard, name="leaderboard"),
+    path(
+        "organize/<slug:slug>/leaderboard/figure.<str:fmt>",
+        scoring_views.leaderboard_figure,
+        name="leaderboard-figure",
+    ),
+    path(
+        "organize/<slug:slug>/leaderboard/<int:team_id>/<str:task_key>/",
+        scoring_views.drilldown,
+        name="leaderboard-drilldown",
+    ),
+    path("organize/<slug:slug>/exports/", scoring_views.exports, name="exports"),
+    path(
+        "organize/<slug:slug>/exports/<str:what>.<str:fmt>",
+        scoring_views.export_download,
+        name="export-download",
+    ),
+]
+
+from evaluation import judge_views  # noqa: E402
+
+urlpatterns += [
+    path("organize/<slug:slug>/judge/", judge_views.judge_runs, name="judge-runs"),
+    path("organize/<slug:slug>/judge/runs", judge_views.judge_run_launch, name="judge-run-launch"),
+    path(
+        "organize/<slug:slug>/judge/calibrate",
+        judge_views.judge_calibrate,
+        name="judge-calibrate",
+    ),
+    path("organize/<slug:slug>/judge/runs/<int:run_id>/", judge_views.judge_run, name="judge-run"),
+    path(
+        "organize/<slug:slug>/judge/runs/<int:run_id>.json",
+        judge_views.judge_run_progress,
+        name="judge-run-progress",
+    ),
+    path(
+        "organize/<slug:slug>/judge/runs/<int:run_id>/cancel",
+        judge_views.judge_run_cancel,
+        name="judge-run-cancel",
+    ),
+    path(
+        "organize/<slug:slug>/judge/runs/<int:run_id>/resume",
+        judge_views.judge_run_resume,
+        name="judge-run-resume",
+    ),
+]
+
+from evaluation import agreement_views  # noqa: E402
+
+urlpatterns += [
+    path("organize/<slug:slug>/agreement/", agreement_views.agreement, name="agreement"),
+    path(
+        "organize/<slug:slug>/agreement/figure/<str:name>.<str:fmt>",
+        agreement_views.agreement_figure,
+        name="agreement-figure",
+    ),
+    path(
+        "organize/<slug:slug>/agreement/report.<str:fmt>",
+        agreement_views.agreement_export,
+        name="agreement-export",
+    ),
+    path(
+        "organize/<slug:slug>/agreement/pair/<int:clip_id>/",
+        agreement_views.pair_review,
+        name="agreement-pair",
+    ),
+]

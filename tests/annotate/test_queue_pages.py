@@ -1,0 +1,330 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from annotate.models import Assignment, Clip, Rating, RatingRevision
+from annotate.services import rating_submit, reference_import, submission_import
+from evaluation.models import JudgeRun, JudgeVersion, Verdict
+from tests.factories import AssignmentFactory, UserFactory
+from tests.videos import write_reference_tree, write_submission_tree
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEAM = "aurora-dynamics"
+JUDGE_MARK = "judge-says-2.7182"
+WATCHED = {"watched_reference": "1", "watched_generated": "1"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(campaign, annotator, tmp_path):
+    """Real imported media: task 3 with three episodes, one team, a judge verdict on every clip."""
+    write_reference_tree(tmp_path / "ref", "single", tasks=(3,), episodes=(0, 1, 2))
+    reference_import(campaign=campaign, path=tmp_path / "ref")
+    write_submission_tree(tmp_path / "sub", tasks=(3,), episodes=(0, 1, 2))
+    submission_import(campaign=campaign, team_name=TEAM, path=tmp_path / "sub")
+    campaign.tasks.update(description="put the banana in the basket")
+    clips = list(Clip.objects.order_by("episode__number"))
+    # The seeded queue order differs from the episode order on purpose.
+    assignments = [
+        AssignmentFactory(annotator=annotator, clip=clip, campaign=campaign, order_key=key)
+        for clip, key in zip(clips, (2, 0, 1), strict=True)
+    ]
+    judge = JudgeVersion.objects.create(name="baseline", version=JUDGE_MARK)
+    run = JudgeRun.objects.create(campaign=campaign, judge=judge)
+    for clip in clips:
+        Verdict.objects.create(
+            run=run, clip=clip, score=2, expected_score=2.7182, features={"note": JUDGE_MARK}
+        )
+    ordered = sorted(assignments, key=lambda a: a.order_key)
+    return {
+        "campaign": campaign,
+        "clips": clips,
+        "ordered": ordered,
+        "team": clips[0].submission.team,
+    }
+
+
+def forbidden_strings(world) -> list[str]:
+    """What a blind page must never show: team identity, file names, episode keys, judge output."""
+    team = world["team"]
+    strings = [TEAM, f'team_id":{team.pk}', JUDGE_MARK, "2.7182", "verdict", "judge"]
+    for clip in world["clips"]:
+        strings += [
+            clip.source_name,
+            clip.episode.key,
+            str(clip.episode),
+            clip.asset.sha256,
+            str(clip.token),
+        ]
+        strings += [clip.asset.original, clip.episode.reference.original]
+    return strings
+
+
+def assert_blind(text: str, world) -> None:
+    lowered = text.lower()
+    for needle in forbidden_strings(world):
+        assert needle.lower() not in lowered, f"{needle!r} leaked"
+    assert not re.search(r"\bteam\b|submission", lowered), "a team or submission is named"
+
+
+def test_queue_shows_progress_per_task_and_a_start_button(client, annotator, world):
+    client.force_login(annotator)
+    page = client.get(reverse("queue")).content.decode()
+    assert "0 of 3 in Task 3" in page and "Start rating" in page
+    assert "put the banana in the basket" in page
+
+    first = world["ordered"][0]
+    rating_submit(
+        assignment=first, user=annotator, score=3, watched_reference=1, watched_generated=1
+    )
+    page = client.get(reverse("queue")).content.decode()
+    assert "1 of 3 in Task 3" in page and "Continue rating" in page
+    assert_blind(page, world)
+
+
+def test_start_opens_the_first_clip_in_the_annotators_order(client, annotator, world):
+    client.force_login(annotator)
+    response = client.post(reverse("rate-next"), {"campaign": world["campaign"].slug})
+    first = world["ordered"][0]
+    assert response.status_code == 302 and response.url == reverse("rate", args=[first.pk])
+    first.refresh_from_db()
+    assert first.status == Assignment.Status.IN_PROGRESS
+    # Leaving and starting again resumes the same clip.
+    assert client.post(reverse("rate-next")).url == reverse("rate", args=[first.pk])
+
+
+def test_the_rating_page_is_blind_and_carries_what_the_player_needs(client, annotator, world):
+    client.force_login(annotator)
+    first, second = world["ordered"][:2]
+    page = client.get(reverse("rate", args=[first.pk])).content.decode()
+    assert_blind(page, world)
+    config = json.loads(
+        re.search(r'id="rate-config" type="application/json">(.*?)</script>', page).group(1)
+    )
+    clip = first.clip
+    assert config["generated"]["video"] == f"/m/{clip.asset.token}/video"
+    assert config["reference"]["video"] == f"/m/{clip.episode.reference.token}/video"
+    assert config["generated"]["fps"] == clip.asset.fps and config["generated"]["frame_count"] == 12
+    assert config["require_full_watch"] is True
+    # The next pair is preloaded, and the annotator may fetch it.
+    assert f"/m/{second.clip.asset.token}/video" in page
+    assert (
+        client.get(f"/m/{second.clip.asset.token}/video", HTTP_RANGE="bytes=0-9").status_code == 206
+    )
+    assert "Clip 1 of 3".lower() in page.lower() and "0 of 3 rated in Task 3" in page
+    for shortcut in ("Space", "Enter", "0</kbd>–<kbd>3"):
+        assert shortcut in page
+
+
+def test_submitting_the_form_saves_the_rating_and_opens_the_next_clip(client, annotator, world):
+    client.force_login(annotator)
+    first, second = world["ordered"][:2]
+    client.get(reverse("rate", args=[first.pk]))
+    response = client.post(
+        reverse("rate-submit", args=[first.pk]),
+        {
+            "score": "2",
+            "final_state": "true",
+            "clean": "false",
+            "comment": "wobbly",
+            "time_on_page_s": "31.5",
+            **WATCHED,
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("rate", args=[second.pk]) + f"?done={first.pk}"
+    rating = Rating.objects.get(assignment=first)
+    assert (rating.score, rating.final_state, rating.clean, rating.comment) == (
+        2,
+        True,
+        False,
+        "wobbly",
+    )
+    assert rating.time_on_page_s == 31.5
+    assert "1 of 3 in Task 3" in client.get(reverse("queue")).content.decode()
+
+
+def test_the_form_refuses_a_rating_before_both_clips_were_watched(client, annotator, world):
+    client.force_login(annotator)
+    first = world["ordered"][0]
+    response = client.post(
+        reverse("rate-submit", args=[first.pk]),
+        {"score": "3", "watched_reference": "0.4", "watched_generated": "1"},
+        follow=True,
+    )
+    assert not Rating.objects.exists()
+    assert "played to the end" in response.content.decode()
+
+
+def test_the_form_refuses_answers_that_contradict_the_score(client, annotator, world):
+    client.force_login(annotator)
+    first = world["ordered"][0]
+    response = client.post(
+        reverse("rate-submit", args=[first.pk]),
+        {"score": "3", "final_state": "false", **WATCHED},
+        follow=True,
+    )
+    assert not Rating.objects.exists()
+    assert "score 3 needs final_state=True" in response.content.decode()
+
+
+def test_the_last_rating_returns_to_the_queue_and_a_revision_is_kept(client, annotator, world):
+    client.force_login(annotator)
+    for assignment in world["ordered"]:
+        response = client.post(
+            reverse("rate-submit", args=[assignment.pk]), {"score": "1", **WATCHED}
+        )
+    assert response.url == reverse("queue") + f"?done={world['ordered'][-1].pk}"
+    page = client.get(response.url).content.decode()
+    assert "3 of 3 in Task 3" in page and "All rated" in page
+
+    first = world["ordered"][0]
+    page = client.get(reverse("rate", args=[first.pk])).content.decode()
+    assert "Save revision" in page
+    client.post(reverse("rate-submit", args=[first.pk]), {"score": "0", "comment": "arm drifts"})
+    rating = Rating.objects.get(assignment=first)
+    assert (rating.score, rating.revision, rating.motion) == (0, 2, False)
+    assert list(RatingRevision.objects.filter(rating=rating).values_list("score", flat=True)) == [
+        1,
+        0,
+    ]
+
+
+def test_another_annotators_clip_and_media_stay_hidden(client, world):
+    stranger = UserFactory()
+    client.force_login(stranger)
+    first = world["ordered"][0]
+    assert client.get(reverse("rate", args=[first.pk])).status_code == 404
+    assert (
+        client.post(reverse("rate-submit", args=[first.pk]), {"score": "3", **WATCHED}).status_code
+        == 404
+    )
+    assert client.get(f"/m/{first.clip.asset.token}/video").status_code == 404
+
+
+def test_pages_need_a_login(client, world):
+    assert client.get(reverse("queue")).status_code == 302
+    assert client.get(reverse("rate", args=[world["ordered"][0].pk])).status_code == 302
+
+
+# ---- the annotator API --------------------------------------------------------------
+
+
+@pytest.fixture
+def api(annotator):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=annotator).key}")
+    return client
+
+
+def all_keys(data) -> set[str]:
+    if isinstance(data, dict):
+        return set(data) | set().union(*(all_keys(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(all_keys(v) for v in data)) if data else set()
+    return set()
+
+
+def test_api_walks_the_queue_blind(api, world):
+    queue = api.get("/api/me/queue/")
+    assert queue.status_code == 200
+    [campaign] = queue.json()
+    assert (campaign["done"], campaign["total"], campaign["tasks"][0]["task_number"]) == (0, 3, 3)
+
+    taken = api.post("/api/me/next/", {"campaign": world["campaign"].slug}, format="json")
+    assert taken.status_code == 200
+    body = taken.json()
+    first = world["ordered"][0]
+    assert body["assignment"] == first.pk and (body["position"], body["total"]) == (1, 3)
+    assert body["generated"]["video"] == f"/m/{first.clip.asset.token}/video"
+    assert body["reference"]["frame_count"] == 12 and body["reference"]["fps"] > 0
+
+    made = api.post(
+        f"/api/me/assignments/{first.pk}/rating/",
+        {"final_state": False, "motion": True, "watched_reference": 1, "watched_generated": 0.99},
+        format="json",
+    )
+    assert made.status_code == 201 and made.json()["score"] == 1
+    again = api.post(
+        f"/api/me/assignments/{first.pk}/rating/",
+        {"score": 1, "watched_reference": 1, "watched_generated": 1},
+        format="json",
+    )
+    assert again.status_code == 201 and again.json()["revision"] == 1
+
+    patched = api.patch(
+        f"/api/me/assignments/{first.pk}/rating/", {"comment": "gone at the end"}, format="json"
+    )
+    assert patched.status_code == 200
+    assert (patched.json()["score"], patched.json()["revision"]) == (1, 2)
+    put = api.put(f"/api/me/assignments/{first.pk}/rating/", {"score": 3}, format="json")
+    assert put.json()["score"] == 3 and put.json()["revision"] == 3
+
+    mine = api.get("/api/me/ratings/").json()
+    assert [(r["assignment"], r["score"]) for r in mine] == [(first.pk, 3)]
+
+    texts = [queue, taken, made, patched, put, api.get("/api/me/ratings/")]
+    for response in texts:
+        assert_blind(response.content.decode(), world)
+        keys = all_keys(response.json())
+        assert not keys & {
+            "team",
+            "team_id",
+            "submission",
+            "source_name",
+            "episode",
+            "verdict",
+            "clip",
+        }
+
+
+def test_api_refusals_are_clear(api, world):
+    first = world["ordered"][0]
+    early = api.post(f"/api/me/assignments/{first.pk}/rating/", {"score": 3}, format="json")
+    assert early.status_code == 400 and "played to the end" in early.json()["detail"][0]
+    contradiction = api.post(
+        f"/api/me/assignments/{first.pk}/rating/",
+        {"score": 0, "final_state": True, "watched_reference": 1, "watched_generated": 1},
+        format="json",
+    )
+    assert contradiction.status_code == 400 and "final_state" in contradiction.json()["detail"][0]
+    stranger = AssignmentFactory()
+    assert (
+        api.post(
+            f"/api/me/assignments/{stranger.pk}/rating/", {"score": 3}, format="json"
+        ).status_code
+        == 404
+    )
+    unrated = api.patch(f"/api/me/assignments/{first.pk}/rating/", {"score": 3}, format="json")
+    assert unrated.status_code == 400 and "submit one first" in unrated.json()["detail"][0]
+
+
+def test_api_next_says_when_nothing_is_left(api, annotator, world):
+    for assignment in world["ordered"]:
+        rating_submit(
+            assignment=assignment, user=annotator, score=2, watched_reference=1, watched_generated=1
+        )
+    assert api.post("/api/me/next/", {}, format="json").status_code == 204
+
+
+def test_api_needs_authentication_and_is_in_the_schema(world):
+    assert APIClient().get("/api/me/queue/").status_code in (401, 403)
+    schema = APIClient().get("/api/schema/", {"format": "json"}).content.decode()
+    for path in (
+        "/api/me/queue/",
+        "/api/me/next/",
+        "/api/me/assignments/{assignment_id}/rating/",
+        "/api/me/ratings/",
+    ):
+        assert path in schema

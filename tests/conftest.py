@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_root(request, tmp_path):
+    """Every test that touches Django stores media in its own folder."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path / "var"
+    # Password hashing is slow on purpose; tests log in often.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def campaign(db):
+    from annotate.services import campaign_create
+
+    return campaign_create(slug="cvpr", name="CVPR world-model track")
+
+
+@pytest.fixture
+def organizer(db, django_user_model):
+    return django_user_model.objects.create_user(
+        "organizer", password="pw-organizer-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def annotator(db, django_user_model):
+    return django_user_model.objects.create_user("ann1", password="pw-annotator-1")
+
+
+SMALL_DEMO = dict(n_tasks=2, episodes_per_task=3, seconds=2.0)
+
+
+@pytest.fixture(scope="session")
+def demo_footage(tmp_path_factory):
+    """A small demo campaign's footage, rendered once per test session."""
+    from annotate.demo.render import DEFAULT_TEAMS, render_demo
+
+    return render_demo(
+        out_dir=tmp_path_factory.mktemp("demo-footage"),
+        seed=7,
+        teams=DEFAULT_TEAMS[:3],
+        n_tasks=SMALL_DEMO["n_tasks"],
+        episodes_per_task=SMALL_DEMO["episodes_per_task"],
+        seconds=SMALL_DEMO["seconds"],
+    )
+
+
+@pytest.fixture
+def demo_campaign(transactional_db, demo_footage, tmp_path):
+    """A small real campaign imported through the ingest services (2 tasks x 3 episodes, 3 teams)."""
+    import shutil
+
+    from annotate.demo.render import DEFAULT_TEAMS
+    from annotate.services.demo import demo_campaign_create
+
+    workdir = tmp_path / "footage"
+    shutil.copytree(demo_footage.root, workdir)
+    return demo_campaign_create(
+        workdir=workdir, seed=7, teams=DEFAULT_TEAMS[:3], render=False, **SMALL_DEMO
+    ).campaign

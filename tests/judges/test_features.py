@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from evaluation.judges.features import compare_clips, dtw, ssim_map
+from evaluation.judges.video import decode_clip
+from tests.judges.clips import moving_square_scene, write_clip
+
+
+def _ssim_by_convolution(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The textbook formulation, with a 2-D Gaussian convolution."""
+    coords = torch.arange(7, dtype=torch.float32) - 3
+    kernel = torch.exp(-(coords**2) / (2 * 1.5**2))
+    kernel = kernel / kernel.sum()
+    window = (kernel[:, None] * kernel[None, :]).view(1, 1, 7, 7)
+    x, y = a.unsqueeze(1), b.unsqueeze(1)
+    mx, my = F.conv2d(x, window), F.conv2d(y, window)
+    vx = F.conv2d(x * x, window) - mx**2
+    vy = F.conv2d(y * y, window) - my**2
+    cxy = F.conv2d(x * y, window) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    return (
+        ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    ).squeeze(1)
+
+
+def test_ssim_matches_the_convolution_formulation() -> None:
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(4, 32, 32, generator=generator)
+    b = (a + 0.2 * torch.rand(4, 32, 32, generator=generator)).clamp(0, 1)
+    assert torch.allclose(ssim_map(a, b), _ssim_by_convolution(a, b), atol=1e-5)
+    assert torch.allclose(ssim_map(a, a), torch.ones(4, 26, 26), atol=1e-5)
+
+
+def _dtw_by_loops(cost: np.ndarray) -> float:
+    n, m = cost.shape
+    total = np.full((n + 1, m + 1), np.inf)
+    total[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            c = cost[i - 1, j - 1]
+            total[i, j] = min(total[i - 1, j - 1] + 2 * c, total[i - 1, j] + c, total[i, j - 1] + c)
+    return float(total[n, m] / (n + m))
+
+
+@pytest.mark.parametrize(("n", "m"), [(5, 5), (7, 4), (3, 9)])
+def test_vectorized_dtw_matches_the_double_loop(n: int, m: int) -> None:
+    rng = np.random.default_rng(n * 10 + m)
+    costs = rng.random((3, n, m))
+    got = dtw(torch.from_numpy(costs))
+    assert np.allclose(got.numpy(), [_dtw_by_loops(cost) for cost in costs])
+
+
+def test_dtw_forgives_a_time_shift_that_pointwise_comparison_does_not() -> None:
+    t = np.linspace(0, 1, 30)
+    a = np.sin(2 * np.pi * t)
+    b = np.sin(2 * np.pi * (t - 0.1))
+    cost = torch.from_numpy(np.abs(a[:, None] - b[None, :]))[None]
+    assert float(dtw(cost)[0]) < 0.5 * float(np.abs(a - b).mean())
+
+
+def test_a_clip_compared_with_itself_agrees_on_everything(tmp_path: Path) -> None:
+    clip = decode_clip(
+        write_clip(tmp_path / "a.mp4", frame_at=moving_square_scene(), frames=24), time_bins=12
+    )
+    reversed_clip = decode_clip(
+        write_clip(tmp_path / "b.mp4", frame_at=moving_square_scene(reverse=True), frames=24),
+        time_bins=12,
+    )
+    same = compare_clips(reference=clip, generated=clip, device=torch.device("cpu"))
+    different = compare_clips(reference=clip, generated=reversed_clip, device=torch.device("cpu"))
+    assert same["missed_change"] == pytest.approx(0.0, abs=1e-6)
+    assert same["final_ssim"] == pytest.approx(1.0, abs=1e-5)
+    assert same["motion_map_dtw"] == pytest.approx(0.0, abs=1e-5)
+    assert same["flicker_log_ratio"] == pytest.approx(0.0, abs=1e-6)
+    # The reversed clip ends where the reference started: none of its change is reproduced.
+    assert different["missed_change"] > 0.8
+    assert different["centroid_dtw"] > 0.1
