@@ -311,7 +311,7 @@ def test_calibration_stores_a_new_version_and_reports_held_out_figures(demo_camp
     calibrated = outcome.judge_version
     assert calibrated.name == "baseline" and calibrated.version != plain.version
     assert calibrated.calibrated_on == demo_campaign
-    assert calibrated.options["calibration"]["model"] == "proportional_odds"
+    assert calibrated.options["calibration"]["model"] == "rubric_heads"
     assert calibrated.metrics["run"] == run.pk
     assert (outcome.pairs, outcome.groups, outcome.folds) == (run.total, 3, 3)
     for figures in (outcome.calibrated, outcome.uncalibrated):
