@@ -1,10 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
 
-from django.urls import path  # noqa: E402
+from evaluation import agreement_views, judge_views
+from evaluation import views as scoring_views
 
-from evaluation import views as scoring_views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
     path("organize/<slug:slug>/leaderboard/", scoring_views.leaderboard, name="leaderboard"),
     path(
         "organize/<slug:slug>/leaderboard/figure.<str:fmt>",
@@ -22,11 +21,6 @@ urlpatterns += [
         scoring_views.export_download,
         name="export-download",
     ),
-]
-
-from evaluation import judge_views  # noqa: E402
-
-urlpatterns += [
     path("organize/<slug:slug>/judge/", judge_views.judge_runs, name="judge-runs"),
     path("organize/<slug:slug>/judge/runs", judge_views.judge_run_launch, name="judge-run-launch"),
     path(
@@ -50,11 +44,6 @@ urlpatterns += [
         judge_views.judge_run_resume,
         name="judge-run-resume",
     ),
-]
-
-from evaluation import agreement_views  # noqa: E402
-
-urlpatterns += [
     path("organize/<slug:slug>/agreement/", agreement_views.agreement, name="agreement"),
     path(
         "organize/<slug:slug>/agreement/figure/<str:name>.<str:fmt>",

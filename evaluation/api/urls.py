@@ -1,10 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
 
-from django.urls import path  # noqa: E402
+from evaluation.api import agreement as agreement_api
+from evaluation.api import judging as judging_api
+from evaluation.api import views as scoring_api
 
-from evaluation.api import views as scoring_api  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
     path(
         "campaigns/<slug:slug>/rankings/",
         scoring_api.RankingsApi.as_view(),
@@ -20,11 +20,6 @@ urlpatterns += [
         scoring_api.CompareApi.as_view(),
         name="api-compare",
     ),
-]
-
-from evaluation.api import judging as judging_api  # noqa: E402
-
-urlpatterns += [
     path(
         "campaigns/<slug:slug>/judge-runs/",
         judging_api.JudgeRunListCreateApi.as_view(),
@@ -52,11 +47,6 @@ urlpatterns += [
         name="api-judge-calibrate",
     ),
     path("judge/pair/", judging_api.JudgePairApi.as_view(), name="api-judge-pair"),
-]
-
-from evaluation.api import agreement as agreement_api  # noqa: E402
-
-urlpatterns += [
     path(
         "campaigns/<slug:slug>/agreement/",
         agreement_api.AgreementReportApi.as_view(),
