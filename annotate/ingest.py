@@ -10,6 +10,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -208,12 +209,19 @@ def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             # Headers can lie about sizes: count the bytes actually inflated.
-            with archive.open(info) as src, open(target, "wb") as out:
-                while block := src.read(1 << 20):
-                    written += len(block)
-                    if written > limits.max_bytes:
-                        raise ArchiveError("archive inflates past its declared size")
-                    out.write(block)
+            try:
+                with archive.open(info) as src, open(target, "wb") as out:
+                    while block := src.read(1 << 20):
+                        written += len(block)
+                        if written > limits.max_bytes:
+                            raise ArchiveError("archive inflates past its declared size")
+                        out.write(block)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                # zipfile stops at the declared size, so a lying header ends in a bad CRC.
+                raise ArchiveError(
+                    f"corrupt archive member {info.filename}: {exc} "
+                    "(damaged, or its header misstates its size)"
+                ) from exc
 
 
 @contextmanager

@@ -19,6 +19,10 @@ from PIL import Image
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"}
 BROWSER_CODECS = {"h264"}
 BROWSER_PIX_FMTS = {"yuv420p", "yuvj420p"}
+# Frame size is refused from the stream header, before a frame is allocated: a forged
+# header can declare a frame of gigabytes. 8K is far above any camera in the challenge.
+MAX_FRAME_SIDE = 8192
+MAX_FRAME_PIXELS = 8192 * 4320
 
 
 class MediaError(Exception):
@@ -29,6 +33,8 @@ class MediaError(Exception):
 class Limits:
     max_bytes: int
     max_duration_s: float
+    max_side: int = MAX_FRAME_SIDE
+    max_pixels: int = MAX_FRAME_PIXELS
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,55 @@ def moov_before_mdat(path: Path) -> bool:
     return False
 
 
+def truncation(path: Path) -> str | None:
+    """Why an MP4/MOV file is cut short, or None: a top-level box that runs past the end.
+
+    A truncated MP4 with its index first still decodes, just with fewer frames, so
+    decoding alone does not notice; the box sizes do.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if fh.read(8)[4:8] not in (b"ftyp", b"moov", b"mdat", b"free", b"wide"):
+            return None  # not ISO base media: left to the decoder
+        offset = 0
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return f"truncated: the file ends inside a box header at byte {offset}"
+            box_size, kind = struct.unpack(">I4s", header[:8])
+            name = kind.decode("latin-1")
+            if box_size == 1:
+                if len(header) < 16:
+                    return f"truncated: the file ends inside the {name!r} box header"
+                box_size = struct.unpack(">Q", header[8:16])[0]
+            elif box_size == 0:  # the last box, running to the end of the file
+                return None
+            if box_size < 8:
+                return f"corrupt MP4: box {name!r} at byte {offset} declares {box_size} bytes"
+            if offset + box_size > size:
+                return (
+                    f"truncated: the {name!r} box declares {box_size} bytes but the file "
+                    f"ends {offset + box_size - size} bytes short"
+                )
+            offset += box_size
+    return None
+
+
+def _check_frame_size(width: int, height: int, limits: Limits, *, what: str) -> None:
+    if width <= 0 or height <= 0:
+        # FFmpeg zeroes a size it cannot allocate (over about 268 megapixels).
+        raise MediaError(
+            f"{what} resolution is unusable (FFmpeg reads {width}x{height}): "
+            "missing, or too large to decode"
+        )
+    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+        raise MediaError(
+            f"{what} resolution {width}x{height} is over the limit of "
+            f"{limits.max_side} pixels a side and {limits.max_pixels} pixels a frame"
+        )
+
+
 def probe(path: Path, *, limits: Limits) -> Probe:
     """Open, check and fully decode a video; raise MediaError with the reason it is refused."""
     size = path.stat().st_size
@@ -84,16 +139,25 @@ def probe(path: Path, *, limits: Limits) -> Probe:
         raise MediaError("empty file")
     if size > limits.max_bytes:
         raise MediaError(f"file is {size} bytes, over the limit of {limits.max_bytes}")
+    if reason := truncation(path):
+        raise MediaError(reason)
     try:
         container = av.open(str(path))
     except av.error.EOFError as exc:
         raise MediaError("no frames") from exc
+    except av.error.InvalidDataError as exc:
+        raise MediaError(
+            f"does not decode: not a video format FFmpeg recognises ({exc.strerror or exc})"
+        ) from exc
     except av.error.FFmpegError as exc:
         raise MediaError(f"does not decode: {exc.strerror or exc}") from exc
     with container:
         if not container.streams.video:
             raise MediaError("no video stream")
         stream = container.streams.video[0]
+        _check_frame_size(
+            stream.codec_context.width, stream.codec_context.height, limits, what="declared"
+        )
         declared = _declared_duration(container, stream)
         if declared is not None and declared > limits.max_duration_s:
             raise MediaError(
@@ -102,8 +166,13 @@ def probe(path: Path, *, limits: Limits) -> Probe:
         stream.thread_type = "AUTO"
         frames = 0
         last_time = 0.0
+        size_seen = (0, 0)
         try:
             for frame in container.decode(stream):
+                if frames == 0 or (frame.width, frame.height) != size_seen:
+                    # A stream can change its size mid-way; each new size is checked once.
+                    size_seen = (frame.width, frame.height)
+                    _check_frame_size(*size_seen, limits, what="decoded frame")
                 frames += 1
                 if frame.time is not None:
                     last_time = frame.time

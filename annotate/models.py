@@ -284,12 +284,24 @@ class Rating(models.Model):
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # NULL, not "", for no key: NULLs never collide in the unique constraint below.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="The client's key for the request that created the rating; a retry with it "
+        "returns this rating.",
+    )
 
     class Meta:
         ordering = ["clip", "annotator"]
         constraints = [
             models.UniqueConstraint(
                 fields=["clip", "annotator"], name="rating_unique_clip_annotator"
+            ),
+            # Unique per annotator: a key sent by one annotator never finds another's rating.
+            models.UniqueConstraint(
+                fields=["annotator", "idempotency_key"], name="rating_unique_idempotency_key"
             ),
             models.CheckConstraint(condition=SCORE_RANGE, name="rating_score_range"),
             models.CheckConstraint(condition=RUBRIC_CONSISTENT, name="rating_rubric_consistent"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate import services
 from annotate.models import Assignment, Campaign, MediaAsset, Rating
+from annotate.services.ratings import rating_for_idempotency_key
 
 
 class RatingForm(forms.Form):
@@ -25,6 +28,7 @@ class RatingForm(forms.Form):
     time_on_page_s = forms.FloatField(required=False, min_value=0)
     watched_reference = forms.FloatField(required=False, min_value=0, max_value=1)
     watched_generated = forms.FloatField(required=False, min_value=0, max_value=1)
+    idempotency_key = forms.CharField(required=False, max_length=100)
 
 
 def media_info(asset: MediaAsset) -> dict:
@@ -114,6 +118,8 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
             else None
         ),
         "score_choices": [3, 2, 1, 0],
+        # One key per rendered form: the browser resubmitting it stores one rating.
+        "idempotency_key": uuid.uuid4().hex,
     }
     return render(request, "annotate/rate.html", context)
 
@@ -122,19 +128,36 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @require_POST
 def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = _own_assignment(request, assignment_id)
+    key = request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key")
+    try:
+        replayed = rating_for_idempotency_key(user=request.user, idempotency_key=key)
+    except services.RatingRefused as exc:
+        messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
+        return redirect("rate", assignment_id=assignment.pk)
+    if replayed is not None:
+        # The form was sent again (a reload, a retry after a timeout): it is saved already.
+        if replayed.assignment_id != assignment.pk:
+            messages.error(request, "The rating was not saved: this form belongs to another clip.")
+            return redirect("rate", assignment_id=assignment.pk)
+        return _go_next(request, assignment.campaign, done=assignment.pk)
     form = RatingForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         messages.error(request, f"The rating was not saved: {problems}")
         return redirect("rate", assignment_id=assignment.pk)
-    data = {key: value for key, value in form.cleaned_data.items() if value is not None}
+    data = {name: value for name, value in form.cleaned_data.items() if value is not None}
+    data.pop("idempotency_key", None)
     data.setdefault("score", None)
-    revising = Rating.objects.filter(assignment=assignment).exists()
+    existing = Rating.objects.filter(assignment=assignment).first()
+    # A rating stored by this very form since the check above: rating_submit returns it.
+    revising = existing is not None and existing.idempotency_key != (key or "").strip()
     try:
         if revising:
             services.rating_revise(assignment=assignment, user=request.user, **data)
         else:
-            services.rating_submit(assignment=assignment, user=request.user, **data)
+            services.rating_submit(
+                assignment=assignment, user=request.user, idempotency_key=key, **data
+            )
     except services.RatingRefused as exc:
         messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
         return redirect("rate", assignment_id=assignment.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotate import assignment_views, queue_views, rating_views, views
+from annotate import assignment_views, queue_views, rating_views, token_views, views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
@@ -9,6 +9,10 @@ urlpatterns = [
     path("rate/<int:assignment_id>/submit", rating_views.rate_submit, name="rate-submit"),
     path("", views.home, name="home"),
     path("organize/", views.campaign_list, name="campaign-list"),
+    # Before organize/<slug>/, which would otherwise take "tokens" for a campaign.
+    path("organize/tokens/", token_views.tokens, name="tokens"),
+    path("organize/tokens/issue", token_views.token_issue, name="token-issue"),
+    path("organize/tokens/revoke", token_views.token_revoke, name="token-revoke"),
     path("organize/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
     path("organize/<slug:slug>/import", views.import_upload, name="import-upload"),
     path("organize/<slug:slug>/clips/", views.clip_browser, name="clip-browser"),

@@ -30,6 +30,21 @@ def organizer(db, django_user_model):
 
 
 @pytest.fixture
+def staff_client(client, organizer):
+    client.force_login(organizer)
+    return client
+
+
+@pytest.fixture
+def staff_api(organizer):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(organizer)
+    return api
+
+
+@pytest.fixture
 def annotator(db, django_user_model):
     return django_user_model.objects.create_user("ann1", password="pw-annotator-1")
 

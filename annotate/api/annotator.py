@@ -7,7 +7,7 @@ its assignment id and the opaque URLs of its two videos.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from annotate import services
 from annotate.models import Assignment, Campaign, Rating
 from annotate.rating_views import media_info
+from annotate.services.ratings import rating_for_idempotency_key
 
 
 def _refused(exc: services.RatingRefused) -> ValidationError:
@@ -99,7 +100,11 @@ class AssignmentNextApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 204: OpenApiResponse(description="Nothing left.")},
+        responses={
+            200: OutputSerializer,
+            204: OpenApiResponse(description="Nothing left."),
+            404: OpenApiResponse(description="No such campaign."),
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -156,13 +161,32 @@ class AssignmentRatingApi(APIView):
         values.setdefault("score", None)
         return values
 
-    @extend_schema(request=InputSerializer, responses={201: RatingOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="A fresh key per rating (a UUID, say). A retry with the same key "
+                "returns the rating that the first request stored, and stores nothing more.",
+            )
+        ],
+        responses={201: RatingOutputSerializer},
+    )
     def post(self, request, assignment_id: int):
         assignment = self._assignment(request, assignment_id)
-        values = self._input(request)
-        values.setdefault("comment", "")
+        key = request.headers.get("Idempotency-Key")
         try:
-            rating = services.rating_submit(assignment=assignment, user=request.user, **values)
+            if rating_for_idempotency_key(user=request.user, idempotency_key=key) is None:
+                values = self._input(request)
+                values.setdefault("comment", "")
+            else:
+                values = {"score": None}  # a replay: answered from the stored rating
+            rating = services.rating_submit(
+                assignment=assignment, user=request.user, idempotency_key=key, **values
+            )
         except services.RatingRefused as exc:
             raise _refused(exc) from exc
         return Response(RatingOutputSerializer(rating).data, status=status.HTTP_201_CREATED)

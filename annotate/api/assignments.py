@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from annotate import assignment_selectors, services
 from annotate.models import Campaign
+from annotate.services.assignments import MAX_RECLAIM_MINUTES
 
 User = get_user_model()
 
@@ -135,7 +137,13 @@ class CampaignAnnotatorRemoveApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={
+            204: None,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: open work."),
+        },
+    )
     def delete(self, request, slug: str, username: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         user = get_object_or_404(User, username=username)
@@ -191,6 +199,8 @@ class AssignmentReclaimApi(APIView):
     class InputSerializer(serializers.Serializer):
         minutes = serializers.IntegerField(
             min_value=0,
+            # A century: beyond it the cutoff leaves datetime's range (was a 500).
+            max_value=MAX_RECLAIM_MINUTES,
             required=False,
             allow_null=True,
             default=None,

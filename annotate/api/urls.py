@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotate.api import annotator, views
 from annotate.api import assignments as assignment_api
+from annotate.api import tokens as token_api
 
 urlpatterns = [
     path("me/queue/", annotator.MyQueueApi.as_view(), name="api-my-queue"),
@@ -52,4 +53,6 @@ urlpatterns = [
         assignment_api.CampaignAnnotatorRemoveApi.as_view(),
         name="api-annotator-remove",
     ),
+    path("tokens/", token_api.ApiTokenIssueApi.as_view(), name="api-token-issue"),
+    path("tokens/<str:username>/", token_api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
 ]

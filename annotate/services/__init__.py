@@ -87,3 +87,6 @@ __all__ += [
     "assignment_reclaim_stale",
     "rated_set_update",
 ]
+from annotate.services.tokens import api_token_issue, api_token_revoke  # noqa: E402
+
+__all__ += ["api_token_issue", "api_token_revoke"]

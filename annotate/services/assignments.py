@@ -38,6 +38,8 @@ from annotate.models import Assignment, Campaign, Episode, Task, Team
 from annotate.selectors import current_clips
 
 User = get_user_model()
+# Longer than any campaign; beyond it a cutoff would overflow the date type.
+MAX_RECLAIM_MINUTES = 100 * 366 * 24 * 60
 
 
 class AssignmentError(Exception):
@@ -367,8 +369,8 @@ def assignment_reclaim_stale(
 
     `minutes` overrides the campaign's `reclaim_after_minutes` for this call.
     """
-    if minutes is not None and minutes < 0:
-        raise AssignmentError(f"minutes must not be negative, got {minutes}")
+    if minutes is not None and not 0 <= minutes <= MAX_RECLAIM_MINUTES:
+        raise AssignmentError(f"minutes must be between 0 and {MAX_RECLAIM_MINUTES}, got {minutes}")
     cutoff = (now or timezone.now()) - dt.timedelta(
         minutes=campaign.reclaim_after_minutes if minutes is None else minutes
     )

@@ -188,6 +188,24 @@ def _same_judgement(rating: Rating, answers: RubricAnswers, comment: str) -> boo
     )
 
 
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def _key(idempotency_key: str | None) -> str | None:
+    key = (idempotency_key or "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise RatingRefused(f"an idempotency key has at most {IDEMPOTENCY_KEY_MAX} characters")
+    return key or None
+
+
+def rating_for_idempotency_key(*, user, idempotency_key: str | None) -> Rating | None:
+    """The user's rating created by the request with this key, if any (keys are per user)."""
+    key = _key(idempotency_key)
+    if key is None:
+        return None
+    return Rating.objects.filter(annotator=user, idempotency_key=key).first()
+
+
 @transaction.atomic
 def rating_submit(
     *,
@@ -201,11 +219,27 @@ def rating_submit(
     time_on_page_s: float = 0,
     watched_reference: float = 0,
     watched_generated: float = 0,
+    idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Rating:
-    """The first rating of an assignment; sending the same rating again returns it unchanged."""
+    """The first rating of an assignment; sending the same rating again returns it unchanged.
+
+    A request retried with the ``idempotency_key`` that created a rating returns that
+    rating as it is, whatever the retry's body says: no second rating, no revision.
+    """
     now = _now(now)
+    idempotency_key = _key(idempotency_key)
+    if assignment.annotator_id != user.pk:
+        raise RatingRefused("this clip is not assigned to you")
+    # Under the assignment's row lock, so a retry racing its original waits for it and
+    # then finds the rating it stored.
     assignment = _locked_assignment(assignment)
+    if idempotency_key is not None:
+        stored = rating_for_idempotency_key(user=user, idempotency_key=idempotency_key)
+        if stored is not None:
+            if stored.assignment_id != assignment.pk:
+                raise RatingRefused("this idempotency key was already used for another clip")
+            return stored
     _check_may_rate(assignment=assignment, user=user)
     answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
     comment = (comment or "").strip()
@@ -240,6 +274,7 @@ def rating_submit(
         revision=1,
         created_at=now,
         updated_at=now,
+        idempotency_key=idempotency_key,
     )
     _keep_revision(rating, now)
     assignment.status = Assignment.Status.DONE

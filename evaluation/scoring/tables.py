@@ -4,7 +4,9 @@ Readers return plain DataFrames with string keys and integer scores, and reject 
 bad file with a :class:`TableError` naming the file, the line and the column. Line
 numbers are those of a text editor (the header is line 1), also when a quoted
 field such as a comment spans several lines. Extra columns are ignored, so the
-app's full ratings export is accepted as is.
+app's full ratings export is accepted as is. A byte-order mark is skipped, and a
+file whose header is separated by semicolons (or tabs) rather than commas, as
+spreadsheets write CSV in many locales, is read with that separator.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ VERDICT_COLUMNS = ("task", "team", "episode", "score")
 OUTPUT_FORMATS = (".csv", ".json")
 
 _INTEGER = re.compile(r"[+-]?\d+")
+_DELIMITERS = (",", ";", "\t")
 
 
 class TableError(ScoringInputError):
@@ -59,7 +62,9 @@ class _RawTable:
 def _read_raw(path: Path, *, columns: Sequence[str]) -> _RawTable:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            delimiter = _delimiter(handle.readline())
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
             if header is None or not any(cell.strip() for cell in header):
                 raise TableError("the file is empty", path=path)
@@ -92,6 +97,11 @@ def _read_raw(path: Path, *, columns: Sequence[str]) -> _RawTable:
     if frame.empty:
         raise TableError("the file has a header but no rows", path=path)
     return _RawTable(path=path, frame=frame, lines=pd.Series(lines, dtype="int64"))
+
+
+def _delimiter(header: str) -> str:
+    """The first of comma, semicolon and tab found in the header line; comma by default."""
+    return next((mark for mark in _DELIMITERS if mark in header), ",")
 
 
 def _stripped(values: pd.Series) -> pd.Series:

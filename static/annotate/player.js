@@ -466,6 +466,9 @@
     $("f-time").value = timeOnPage().toFixed(2);
     $("f-watched-ref").value = watchedRef().toFixed(4);
     $("f-watched-gen").value = watchedGen().toFixed(4);
+    // The key came with the page; a resent form keeps it, so the server stores one rating.
+    const key = $("f-idempotency-key");
+    if (!key.value) key.value = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
     saveDraft();
     submitting = true;
     submitButton.disabled = true;

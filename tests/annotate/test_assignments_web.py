@@ -28,19 +28,6 @@ def built():
     return build_campaign(slug="web", teams=2, tasks=2, episodes=3, annotators=3)
 
 
-@pytest.fixture
-def staff_client(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
-@pytest.fixture
-def staff_api(organizer):
-    api = APIClient()
-    api.force_authenticate(organizer)
-    return api
-
-
 # --- page ------------------------------------------------------------------------------
 
 
@@ -284,5 +271,5 @@ def test_reclaim_command(built):
     assert "reclaimed 1 assignments" in out.getvalue()
     assert f"{stale.annotator.username}: 1" in out.getvalue()
     assert Assignment.objects.get(pk=stale.pk).status == Assignment.Status.PENDING
-    with pytest.raises(CommandError, match="negative"):
+    with pytest.raises(CommandError, match="minutes must be between 0 and"):
         call_command("reclaim_assignments", built.campaign.slug, "--minutes", "-5")

@@ -28,12 +28,6 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-@pytest.fixture
-def staff_client(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def test_urls_reveal_no_team_and_no_file_name(clip):
     address = url(clip.asset)
     assert "aurora" not in address and "episode" not in address and clip.asset.sha256 not in address

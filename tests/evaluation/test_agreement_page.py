@@ -41,12 +41,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def staff_client(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def judge_run_with_verdicts(
     *, campaign, seed: int, status: str = JudgeRun.Status.DONE, skip_every: int = 0
 ) -> JudgeRun:

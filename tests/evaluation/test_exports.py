@@ -34,12 +34,6 @@ def data():
     return rated_campaign(n_teams=3, n_tasks=2, n_episodes=3, seed=4, slug="exp")
 
 
-@pytest.fixture
-def staff_client(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def download(client, what: str, fmt: str):
     response = client.get(reverse("export-download", args=["exp", what, fmt]))
     assert response.status_code == 200, response.content[:300]

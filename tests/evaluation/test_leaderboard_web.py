@@ -26,12 +26,6 @@ def data():
     return rated_campaign(n_teams=3, n_tasks=2, n_episodes=4, seed=11, slug="web")
 
 
-@pytest.fixture
-def staff_client(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def api_headers(user) -> dict[str, str]:
     token, _ = Token.objects.get_or_create(user=user)
     return {"HTTP_AUTHORIZATION": f"Token {token.key}"}

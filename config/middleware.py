@@ -1,0 +1,66 @@
+"""Project-wide middleware: a database outage answered as 503, and the CSP per page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+# Long enough for a database restart or failover, short enough that a retry is soon.
+RETRY_AFTER_S = 30
+
+
+class DatabaseUnavailableMiddleware:
+    """A view whose database went away answers 503 with Retry-After instead of a 500.
+
+    Writes that span rows are ``transaction.atomic``, so the failed one is rolled back
+    whole and the client may retry it (with its Idempotency-Key, for a rating).
+    Only errors raised inside the view are seen here: those of other middleware stay 500s.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error(
+            "database unavailable during %s %s", request.method, request.path, exc_info=True
+        )
+        message = "The database is unavailable for a moment; nothing was saved. Try again shortly."
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": message}, status=503)
+        else:
+            body = render_to_string("503.html", {"message": message, "retry_after": RETRY_AFTER_S})
+            response = HttpResponse(body, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+
+class PathContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with a different policy under the prefixes in CSP_PATH_POLICIES.
+
+    Pages elsewhere get CONTENT_SECURITY_POLICY. A per-path policy replaces it whole, so
+    a looser page (the vendored API docs) says in settings exactly what it allows.
+    """
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and parts.config is None:
+            for prefix, directives in getattr(settings, "CSP_PATH_POLICIES", {}).items():
+                if request.path_info.startswith(prefix):
+                    parts.config = directives
+                    break
+        return parts

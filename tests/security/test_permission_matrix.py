@@ -1,0 +1,252 @@
+"""Every URL of the project against five actors, from one explicit table.
+
+A route added without a row here fails `test_every_route_has_a_row`. Each request runs
+in a transaction that is rolled back, so the table's probes do not depend on each
+other's side effects (and work queued with `on_commit`, a judge run say, never starts).
+No probe may answer 500.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from tests.security.conftest import OTHER_ANNOTATOR, World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ACTORS = ("anonymous", "annotator", "other_annotator", "organizer", "admin")
+
+OK = "ok"  # 2xx, or a redirect somewhere other than a login page
+LOGIN = "login"  # a redirect to /accounts/login/ or /admin/login/
+
+# Common rows, in the order of ACTORS.
+ANYONE = (OK, OK, OK, OK, OK)
+SIGNED_IN = (LOGIN, OK, OK, OK, OK)
+OWNER_ONLY = (LOGIN, OK, 404, 404, 404)  # someone else's assignment is not confirmed
+STAFF_PAGE = (LOGIN, LOGIN, LOGIN, OK, OK)
+STAFF_FORM_400 = (LOGIN, LOGIN, LOGIN, 400, 400)  # past the gate, refused for its data
+API_SIGNED_IN = (401, OK, OK, OK, OK)
+API_OWNER_ONLY = (401, OK, 404, 404, 404)
+API_STAFF = (401, 403, 403, OK, OK)
+API_STAFF_400 = (401, 403, 403, 400, 400)
+
+
+@dataclass(frozen=True)
+class Probe:
+    expect: tuple
+    method: str = "get"
+    kwargs: dict = field(default_factory=dict)  # URL kwargs beyond the defaults of the world
+    data: dict | None = None
+    query: str = ""
+    json: bool = False
+    path: str | None = None  # a fixed path instead of the pattern (admin)
+
+
+WATCHED = {"score": 2, "watched_reference": 1, "watched_generated": 1}
+MOVE = {"from_annotator": OTHER_ANNOTATOR, "to_annotator": "annotator3"}
+
+TABLE: dict[str, Probe | list[Probe]] = {
+    # The whole admin site, on its index and one model's changelist.
+    "admin/": [
+        Probe((LOGIN, LOGIN, LOGIN, OK, OK), path="/admin/"),
+        Probe((LOGIN, LOGIN, LOGIN, 403, OK), path="/admin/annotate/campaign/"),
+    ],
+    "accounts/login/": Probe(ANYONE),
+    # Signing out (POST only) sends everyone back to the login page.
+    "accounts/logout/": Probe((LOGIN,) * 5, "post"),
+    "m/<uuid:token>/<str:kind>": Probe((404, OK, 404, OK, OK)),
+    # The OpenAPI schema and its viewer describe the API, never its data: public.
+    "api/schema/": Probe(ANYONE),
+    "api/docs/": Probe(ANYONE),
+    # Annotator API (annotate/api/annotator.py).
+    "api/me/queue/": Probe(API_SIGNED_IN),
+    "api/me/next/": Probe(API_SIGNED_IN, "post"),
+    "api/me/assignments/<int:assignment_id>/rating/": Probe(
+        API_OWNER_ONLY, "post", data=WATCHED, json=True
+    ),
+    "api/me/ratings/": Probe(API_SIGNED_IN),
+    # Organizer API, annotate.
+    "api/campaigns/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/imports/": Probe(API_STAFF_400, "post", data={}),
+    "api/imports/<int:job_id>/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/assignments/preview/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/assignments/apply/": Probe(API_STAFF, "post", data={}, json=True),
+    "api/campaigns/<slug:slug>/assignments/move/": Probe(API_STAFF, "post", data=MOVE, json=True),
+    "api/campaigns/<slug:slug>/assignments/reclaim/": Probe(API_STAFF, "post", data={}, json=True),
+    "api/campaigns/<slug:slug>/assignments/progress/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/annotators/": Probe(
+        API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True
+    ),
+    "api/campaigns/<slug:slug>/annotators/<str:username>/": Probe(API_STAFF, "delete"),
+    "api/tokens/": Probe(API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True),
+    "api/tokens/<str:username>/": Probe(API_STAFF, "delete"),
+    # Organizer API, evaluation.
+    "api/campaigns/<slug:slug>/rankings/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/exports/": Probe(API_STAFF, query="what=rankings&format=csv"),
+    "api/campaigns/<slug:slug>/compare/": Probe(API_STAFF_400, "post", data={}, json=True),
+    "api/campaigns/<slug:slug>/judge-runs/": Probe(API_STAFF),
+    "api/judge-runs/<int:run_id>/": Probe(API_STAFF),
+    # The run is complete: nothing to cancel, nothing to resume.
+    "api/judge-runs/<int:run_id>/cancel/": Probe(API_STAFF_400, "post"),
+    "api/judge-runs/<int:run_id>/resume/": Probe(API_STAFF_400, "post"),
+    "api/judge-runs/<int:run_id>/ranking/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/judge-calibrations/": Probe(
+        API_STAFF_400, "post", data={"l2": -1}, json=True
+    ),
+    "api/judge/pair/": Probe(API_STAFF_400, "post", data={}, json=True),
+    "api/campaigns/<slug:slug>/agreement/": Probe(API_STAFF, query="bootstrap=20"),
+    "api/campaigns/<slug:slug>/agreement/figures/<str:name>.<str:fmt>": Probe(
+        API_STAFF, kwargs={"name": "task-agreement", "fmt": "svg"}, query="bootstrap=20"
+    ),
+    # Annotator pages.
+    "queue/": Probe(SIGNED_IN),
+    "rate/next": Probe(SIGNED_IN, "post"),
+    "rate/<int:assignment_id>/": Probe(OWNER_ONLY),
+    "rate/<int:assignment_id>/submit": Probe(OWNER_ONLY, "post", data=WATCHED),
+    "": Probe(SIGNED_IN),
+    # Organizer pages, annotate.
+    "organize/": Probe(STAFF_PAGE),
+    "organize/tokens/": Probe(STAFF_PAGE),
+    "organize/tokens/issue": Probe(STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}),
+    "organize/tokens/revoke": Probe(STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}),
+    "organize/<slug:slug>/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/import": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/clips/": Probe(STAFF_PAGE),
+    "organize/imports/<int:job_id>.json": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/assignments/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/assignments/apply": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/assignments/annotators/add": Probe(
+        STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}
+    ),
+    "organize/<slug:slug>/assignments/annotators/remove": Probe(
+        STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}
+    ),
+    "organize/<slug:slug>/assignments/move": Probe(STAFF_PAGE, "post", data=MOVE),
+    "organize/<slug:slug>/assignments/reclaim": Probe(STAFF_PAGE, "post"),
+    # Organizer pages, evaluation.
+    "organize/<slug:slug>/leaderboard/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/leaderboard/figure.<str:fmt>": Probe(STAFF_PAGE, kwargs={"fmt": "svg"}),
+    "organize/<slug:slug>/leaderboard/<int:team_id>/<str:task_key>/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/exports/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/exports/<str:what>.<str:fmt>": Probe(
+        STAFF_PAGE, kwargs={"what": "rankings", "fmt": "csv"}
+    ),
+    "organize/<slug:slug>/judge/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/judge/runs": Probe(
+        STAFF_PAGE, "post", data={"judge": "baseline", "chunk_size": 8}
+    ),
+    "organize/<slug:slug>/judge/calibrate": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/judge/runs/<int:run_id>/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/judge/runs/<int:run_id>.json": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/judge/runs/<int:run_id>/cancel": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/judge/runs/<int:run_id>/resume": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/agreement/": Probe(STAFF_PAGE, query="boot=20"),
+    "organize/<slug:slug>/agreement/figure/<str:name>.<str:fmt>": Probe(
+        STAFF_PAGE, kwargs={"name": "task-agreement", "fmt": "svg"}, query="boot=20"
+    ),
+    "organize/<slug:slug>/agreement/report.<str:fmt>": Probe(
+        STAFF_PAGE, kwargs={"fmt": "csv"}, query="boot=20"
+    ),
+    "organize/<slug:slug>/agreement/pair/<int:clip_id>/": Probe(STAFF_PAGE),
+}
+
+
+def enumerated_routes(patterns=None, prefix: str = "") -> list[str]:
+    """Every route of the URLconf as its full pattern; the admin site counts as one."""
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                found.append(route)
+            else:
+                found.extend(enumerated_routes(entry.url_patterns, route))
+        else:
+            found.append(route)
+    return found
+
+
+def test_every_route_has_a_row():
+    routes = enumerated_routes()
+    assert len(routes) == len(set(routes)), "a route pattern appears twice"
+    assert set(routes) - set(TABLE) == set(), "routes without a row in TABLE"
+    assert set(TABLE) - set(routes) == set(), "rows in TABLE for no route"
+
+
+def _url(route: str, probe: Probe, world: World) -> str:
+    if probe.path:
+        return probe.path
+    a = world.assignment
+    values = {
+        "slug": world.campaign.slug,
+        "assignment_id": a.pk,
+        "token": a.clip.asset.token,
+        "kind": "video",
+        "job_id": world.job.pk,
+        "run_id": world.run.pk,
+        "team_id": world.team.pk,
+        "task_key": a.clip.episode.task.key,
+        "clip_id": a.clip_id,
+        "username": OTHER_ANNOTATOR,
+        **probe.kwargs,
+    }
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+    return "/" + path + (f"?{probe.query}" if probe.query else "")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _outcome(response) -> str | int:
+    if response.status_code in (301, 302, 303, 307, 308):
+        location = response["Location"]
+        if location.startswith(("/accounts/login/", "/admin/login/")):
+            return LOGIN
+        return OK
+    if 200 <= response.status_code < 300:
+        return OK
+    return response.status_code
+
+
+def _probe(client: Client, probe: Probe, url: str) -> str | int:
+    """The outcome of one request, whose writes are rolled back; a crash reads as 500."""
+    outcome: str | int = 500
+    send = getattr(client, probe.method)
+    options = {"content_type": "application/json"} if probe.json else {}
+    try:
+        with transaction.atomic():
+            response = send(url) if probe.data is None else send(url, probe.data, **options)
+            outcome = _outcome(response)
+            response.close()
+            raise _Rollback
+    except _Rollback:
+        pass
+    except Exception as exc:  # noqa: BLE001 - reported below as the 500 it would be
+        return f"500 ({type(exc).__name__}: {exc})"
+    return outcome
+
+
+def test_permission_matrix(world):
+    failures = []
+    probes = 0
+    for route, entry in TABLE.items():
+        for probe in entry if isinstance(entry, list) else [entry]:
+            url = _url(route, probe, world)
+            for actor, expected in zip(ACTORS, probe.expect, strict=True):
+                client = Client()
+                if world.users[actor] is not None:
+                    client.force_login(world.users[actor])
+                got = _probe(client, probe, url)
+                probes += 1
+                if got != expected:
+                    failures.append(
+                        f"{probe.method.upper()} {url} as {actor}: {got}, want {expected}"
+                    )
+    assert not failures, f"{len(failures)} of {probes} probes:\n" + "\n".join(failures)
