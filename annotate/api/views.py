@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -46,7 +47,10 @@ class CampaignListApi(APIView):
         data.is_valid(raise_exception=True)
         if Campaign.objects.filter(slug=data.validated_data["slug"]).exists():
             raise serializers.ValidationError({"slug": "a campaign with this slug exists"})
-        campaign = services.campaign_create(**data.validated_data)
+        try:
+            campaign = services.campaign_create(**data.validated_data)
+        except DjangoValidationError as exc:  # the model's own limits, e.g. a huge cap
+            raise serializers.ValidationError(exc.message_dict) from exc
         return Response(self.OutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 

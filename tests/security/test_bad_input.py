@@ -459,3 +459,15 @@ def test_spreadsheet_variants_are_read_like_plain_csv(tmp_path, command, options
     run(files(tmp_path / "variant", **options), tmp_path / "variant" / name)
 
     assert (tmp_path / "variant" / name).read_text() == (tmp_path / "plain" / name).read_text()
+
+
+@pytest.mark.django_db
+def test_a_campaign_beyond_the_models_limits_is_a_400_not_a_500(staff_api):
+    response = staff_api.post(
+        "/api/campaigns/",
+        {"slug": "huge", "name": "Huge", "max_clips_per_rater": 2**63},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "max_clips_per_rater" in response.json()
+    assert not Campaign.objects.filter(slug="huge").exists()
