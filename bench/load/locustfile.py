@@ -101,6 +101,15 @@ def _write_results(environment, **kwargs) -> None:
         json.dump(result, handle, indent=2)
 
 
+def _wait_for_everyone(environment) -> None:
+    """Block until all users are in; the last one to arrive starts the measurement."""
+    if next(_logged_in) == USERS:
+        _start_measuring(environment)
+        _all_in.set()
+    _all_in.wait()
+    _stagger()
+
+
 class AnnotatorUser(HttpUser):
     """Log in, then: queue page, next rating page (POST, then its redirect), Range requests on both videos, rate."""
 
@@ -116,11 +125,7 @@ class AnnotatorUser(HttpUser):
             name="/accounts/login/ [POST]",
         )
         self.last_rated: int | None = None
-        if next(_logged_in) == USERS:
-            _start_measuring(self.environment)
-            _all_in.set()
-        _all_in.wait()
-        _stagger()
+        _wait_for_everyone(self.environment)
 
     @task
     def rate_one(self) -> None:
@@ -181,11 +186,7 @@ class BaselineUser(HttpUser):
     wait_time = between(WAIT_MIN, WAIT_MAX)
 
     def on_start(self) -> None:
-        if next(_logged_in) == USERS:
-            _start_measuring(self.environment)
-            _all_in.set()
-        _all_in.wait()
-        _stagger()
+        _wait_for_everyone(self.environment)
 
     @task
     def login_page(self) -> None:

@@ -31,22 +31,9 @@ def counting_judge(settings):
 
 
 @pytest.fixture
-def staff_user(transactional_db):
+def organizer(transactional_db):
     # Not the shared `organizer` fixture: the demo campaign creates a user of that name.
     return UserFactory(username="judge-staff", is_staff=True)
-
-
-@pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
-def staff_api(staff_user):
-    api = APIClient()
-    api.force_authenticate(staff_user)
-    return api
 
 
 def test_pages_and_api_are_for_staff_only(demo_campaign, client):
