@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import services
-from annotate.models import Assignment, Campaign, MediaAsset, Rating
+from annotate.models import Assignment, Campaign, MediaAsset
+from annotate.selectors import rating_of
 from annotate.services.ratings import rating_for_idempotency_key
 
 
@@ -50,7 +51,11 @@ def _own_assignment(request: HttpRequest, assignment_id: int) -> Assignment:
     # Someone else's assignment is a 404, not a 403: its existence is not confirmed.
     return get_object_or_404(
         Assignment.objects.select_related(
-            "campaign", "clip__asset", "clip__episode__reference", "clip__episode__task"
+            "annotator",
+            "campaign",
+            "clip__asset",
+            "clip__episode__reference",
+            "clip__episode__task",
         ),
         pk=assignment_id,
         annotator=request.user,
@@ -86,8 +91,7 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = services.assignment_open(
         assignment=_own_assignment(request, assignment_id), user=request.user
     )
-    assignment = _own_assignment(request, assignment.pk)
-    rating = Rating.objects.filter(assignment=assignment).first()
+    rating = rating_of(assignment=assignment)
     upcoming = services.assignment_upcoming(
         user=request.user, campaign=assignment.campaign, exclude=assignment
     )
@@ -148,7 +152,7 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     data = {name: value for name, value in form.cleaned_data.items() if value is not None}
     data.pop("idempotency_key", None)
     data.setdefault("score", None)
-    existing = Rating.objects.filter(assignment=assignment).first()
+    existing = rating_of(assignment=assignment)
     # A rating stored by this very form since the check above: rating_submit returns it.
     revising = existing is not None and existing.idempotency_key != (key or "").strip()
     try:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from annotate.models import Assignment, Campaign, Clip, ImportJob, MediaAsset, Submission, Team
+from annotate.models import (
+    Assignment,
+    Campaign,
+    Clip,
+    ImportJob,
+    MediaAsset,
+    Rating,
+    Submission,
+    Team,
+)
 
 
 def user_may_see_asset(*, user, asset: MediaAsset) -> bool:
@@ -17,14 +26,24 @@ def user_may_see_asset(*, user, asset: MediaAsset) -> bool:
     return mine.filter(Q(clip__asset=asset) | Q(clip__episode__reference=asset)).exists()
 
 
-def current_submissions(*, campaign: Campaign) -> QuerySet[Submission]:
-    """The newest submission of each team: the one that is rated."""
-    latest = {}
-    for submission in Submission.objects.filter(team__campaign=campaign).order_by(
-        "team_id", "-version"
-    ):
-        latest.setdefault(submission.team_id, submission.pk)
-    return Submission.objects.filter(pk__in=latest.values()).select_related("team")
+def rating_of(*, assignment: Assignment) -> Rating | None:
+    """The assignment's rating, if it has one.
+
+    Unordered on purpose: the model's default ordering would join five tables to sort one row.
+    """
+    return Rating.objects.filter(assignment=assignment).order_by("pk").first()
+
+
+def current_submissions(*, campaign: Campaign | None = None) -> QuerySet[Submission]:
+    """The newest submission of each team: the one that is rated (of every campaign by default).
+
+    A subquery, not a list: used inside other filters it costs no round trip of its own.
+    """
+    newer = Submission.objects.filter(team=OuterRef("team"), version__gt=OuterRef("version"))
+    newest = Submission.objects.filter(~Exists(newer))
+    if campaign is not None:
+        newest = newest.filter(team__campaign=campaign)
+    return newest.select_related("team")
 
 
 def current_clips(*, campaign: Campaign) -> QuerySet[Clip]:

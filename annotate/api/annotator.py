@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from annotate import services
 from annotate.models import Assignment, Campaign, Rating
 from annotate.rating_views import media_info
+from annotate.selectors import rating_of
 from annotate.services.ratings import rating_for_idempotency_key
 
 
@@ -194,7 +195,7 @@ class AssignmentRatingApi(APIView):
     def _revise(self, request, assignment_id: int, *, partial: bool):
         assignment = self._assignment(request, assignment_id)
         values = self._input(request)
-        rating = Rating.objects.filter(assignment=assignment).first()
+        rating = rating_of(assignment=assignment)
         answered = {"final_state", "clean", "motion"} & set(request.data)
         if partial and rating is not None and values["score"] is None and not answered:
             # PATCH without a score or an answer (a comment, say) keeps the judgement.

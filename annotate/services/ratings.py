@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, MediaAsset, Rating, RatingRevision
-from annotate.selectors import current_submissions
+from annotate.selectors import current_submissions, rating_of
 
 # Both clips must have been played over this fraction of their length before a first
 # rating is accepted: "to the end once", with room for the last frame or two that a
@@ -103,14 +103,8 @@ def _locked_assignment(assignment: Assignment) -> Assignment:
 
 def assignments_current(*, user, campaign: Campaign | None = None) -> QuerySet[Assignment]:
     """The user's assignments on the newest submission of each team (older versions are not rated)."""
-    mine = Assignment.objects.filter(annotator=user)
-    campaigns = [campaign] if campaign else Campaign.objects.filter(assignments__annotator=user)
-    current = Q()
-    for each in {c.pk: c for c in campaigns}.values():
-        current |= Q(clip__submission__in=current_submissions(campaign=each))
-    if not current:
-        return mine.none()
-    return mine.filter(current)
+    current = current_submissions(campaign=campaign)
+    return Assignment.objects.filter(annotator=user, clip__submission__in=current)
 
 
 def _playable(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
@@ -128,7 +122,8 @@ def assignment_upcoming(
     if exclude is not None:
         open_work = open_work.exclude(pk=exclude.pk)
     # In-progress work sorts first, as in assignment_next: "in_progress" < "pending".
-    return open_work.order_by("status", "order_key", "pk").first()
+    ordered = open_work.order_by("status", "order_key", "pk")
+    return ordered.select_related("clip__asset", "clip__episode__reference").first()
 
 
 @transaction.atomic
@@ -152,16 +147,21 @@ def assignment_next(
     return None
 
 
-@transaction.atomic
 def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = None) -> Assignment:
-    """Open one of the user's own clips directly (from the queue or a bookmark)."""
+    """Open one of the user's own clips directly (from the queue or a bookmark).
+
+    A pending assignment becomes in progress, in the given object too. One conditional
+    UPDATE, so two tabs opening the same clip at once start it once, with no lock.
+    """
     if assignment.annotator_id != user.pk:
         raise RatingRefused("this clip is not assigned to you")
-    assignment = _locked_assignment(assignment)
     if assignment.status == Assignment.Status.PENDING:
-        assignment.status = Assignment.Status.IN_PROGRESS
-        assignment.started_at = _now(now)
-        assignment.save(update_fields=["status", "started_at"])
+        started_at = _now(now)
+        pending = Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING)
+        if pending.update(status=Assignment.Status.IN_PROGRESS, started_at=started_at):
+            assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, started_at
+        else:  # opened (or finished) elsewhere since it was read
+            assignment.refresh_from_db(fields=["status", "started_at"])
     return assignment
 
 
@@ -203,7 +203,7 @@ def rating_for_idempotency_key(*, user, idempotency_key: str | None) -> Rating |
     key = _key(idempotency_key)
     if key is None:
         return None
-    return Rating.objects.filter(annotator=user, idempotency_key=key).first()
+    return Rating.objects.filter(annotator=user, idempotency_key=key).order_by("pk").first()
 
 
 @transaction.atomic
@@ -243,7 +243,7 @@ def rating_submit(
     _check_may_rate(assignment=assignment, user=user)
     answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
     comment = (comment or "").strip()
-    existing = Rating.objects.filter(assignment=assignment).first()
+    existing = rating_of(assignment=assignment)
     if existing is not None:
         if _same_judgement(existing, answers, comment):
             return existing  # a double click or a retried request
@@ -306,7 +306,7 @@ def rating_revise(
     now = _now(now)
     assignment = _locked_assignment(assignment)
     _check_may_rate(assignment=assignment, user=user)
-    rating = Rating.objects.filter(assignment=assignment).first()
+    rating = rating_of(assignment=assignment)
     if rating is None:
         raise RatingRefused("this clip has no rating yet: submit one first")
     answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)

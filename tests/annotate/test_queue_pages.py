@@ -328,3 +328,31 @@ def test_api_needs_authentication_and_is_in_the_schema(world):
         "/api/me/ratings/",
     ):
         assert path in schema
+
+
+def test_the_rating_loop_keeps_a_small_fixed_query_budget(
+    client, annotator, world, django_assert_max_num_queries
+):
+    # The pages an annotator hits every clip: a budget that does not grow with the queue,
+    # so that a refactoring which adds round trips is caught here.
+    client.force_login(annotator)
+    first, second = world["ordered"][:2]
+    watched = {"watched_reference": 1, "watched_generated": 1}
+    rating_submit(assignment=world["ordered"][2], user=annotator, score=3, **watched)
+    # Counted with BEGIN and COMMIT, which this transactional test sees.
+    with django_assert_max_num_queries(5, info="queue page"):
+        assert client.get(reverse("queue")).status_code == 200
+    with django_assert_max_num_queries(8, info="next"):
+        client.post(reverse("rate-next"), {"campaign": world["campaign"].slug})
+    with django_assert_max_num_queries(6, info="rating page"):
+        assert client.get(reverse("rate", args=[first.pk])).status_code == 200
+    video = f"/m/{second.clip.asset.token}/video"
+    with django_assert_max_num_queries(4, info="video range"):
+        assert client.get(video, HTTP_RANGE="bytes=0-99").status_code == 206
+    with django_assert_max_num_queries(13, info="API rating"):
+        made = client.post(
+            f"/api/me/assignments/{first.pk}/rating/",
+            {"score": 2, **watched},
+            content_type="application/json",
+        )
+        assert made.status_code == 201

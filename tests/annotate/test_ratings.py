@@ -15,6 +15,7 @@ from annotate.services import (
     assignment_open,
     assignment_position,
     assignment_upcoming,
+    assignments_current,
     rating_revise,
     rating_submit,
     rubric_resolve,
@@ -347,3 +348,28 @@ def test_two_tabs_asking_at_once_get_different_clips(queue_of_three):
         thread.join(10)
     assert taken["first"] == ordered[0]
     assert taken["second"] == ordered[1]
+
+
+def test_a_newer_submission_takes_the_older_ones_clips_out_of_every_queue(queue_of_three):
+    user, ordered = queue_of_three
+    team = ordered[0].clip.submission.team
+    elsewhere = AssignmentFactory(annotator=user)  # another campaign, untouched
+    newer = SubmissionFactory(team=team, version=2)
+    fresh = AssignmentFactory(
+        annotator=user,
+        campaign=ordered[0].campaign,
+        clip=ClipFactory(submission=newer, episode=ordered[0].clip.episode),
+    )
+    assert set(assignments_current(user=user)) == {fresh, elsewhere}
+    assert list(assignments_current(user=user, campaign=fresh.campaign)) == [fresh]
+
+
+def test_opening_a_stale_copy_keeps_the_first_start(queue_of_three):
+    user, ordered = queue_of_three
+    stale = Assignment.objects.get(pk=ordered[0].pk)
+    assignment_open(assignment=ordered[0], user=user, now=NOW)
+    later = NOW + dt.timedelta(minutes=5)
+    opened = assignment_open(assignment=stale, user=user, now=later)
+    assert (opened.status, opened.started_at) == (Assignment.Status.IN_PROGRESS, NOW)
+    stored = Assignment.objects.get(pk=stale.pk)
+    assert (stored.status, stored.started_at) == (Assignment.Status.IN_PROGRESS, NOW)
