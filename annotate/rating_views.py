@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate import services
 from annotate.models import Assignment, Campaign, MediaAsset
 from annotate.selectors import rating_of
-from annotate.services.ratings import rating_for_idempotency_key
 
 
 class RatingForm(forms.Form):
@@ -134,15 +133,14 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = _own_assignment(request, assignment_id)
     key = request.headers.get("Idempotency-Key") or request.POST.get("idempotency_key")
     try:
-        replayed = rating_for_idempotency_key(user=request.user, idempotency_key=key)
+        replayed = services.rating_replayed(
+            assignment=assignment, user=request.user, idempotency_key=key
+        )
     except services.RatingRefused as exc:
         messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
         return redirect("rate", assignment_id=assignment.pk)
     if replayed is not None:
         # The form was sent again (a reload, a retry after a timeout): it is saved already.
-        if replayed.assignment_id != assignment.pk:
-            messages.error(request, "The rating was not saved: this form belongs to another clip.")
-            return redirect("rate", assignment_id=assignment.pk)
         return _go_next(request, assignment.campaign, done=assignment.pk)
     form = RatingForm(request.POST)
     if not form.is_valid():

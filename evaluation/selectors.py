@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, QuerySet
 
 from annotate.models import Campaign, Clip, Episode, Rating, Submission, Task, Team
+from annotate.selectors import current_submissions
 from evaluation.scoring import natural_sorted
 
 RATING_EXPORT_COLUMNS = (
@@ -57,12 +58,7 @@ def _pseudonyms(*, user_ids: Iterable[int], campaign_slug: str) -> dict[int, str
 
 def current_submission_ids(*, campaign: Campaign) -> QuerySet[Submission]:
     """Ids of the newest submission of each team, as a subquery (no query of its own)."""
-    newest_version = (
-        Submission.objects.filter(team=OuterRef("team")).order_by("-version").values("version")[:1]
-    )
-    return Submission.objects.filter(
-        team__campaign=campaign, version=Subquery(newest_version)
-    ).values("pk")
+    return current_submissions(campaign=campaign).values("pk")
 
 
 def scored_ratings(*, campaign: Campaign) -> QuerySet[Rating]:

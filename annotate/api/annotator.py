@@ -17,7 +17,6 @@ from annotate import services
 from annotate.models import Assignment, Campaign, Rating
 from annotate.rating_views import media_info
 from annotate.selectors import rating_of
-from annotate.services.ratings import rating_for_idempotency_key
 
 
 def _refused(exc: services.RatingRefused) -> ValidationError:
@@ -180,13 +179,14 @@ class AssignmentRatingApi(APIView):
         assignment = self._assignment(request, assignment_id)
         key = request.headers.get("Idempotency-Key")
         try:
-            if rating_for_idempotency_key(user=request.user, idempotency_key=key) is None:
-                values = self._input(request)
-                values.setdefault("comment", "")
-            else:
-                values = {"score": None}  # a replay: answered from the stored rating
-            rating = services.rating_submit(
-                assignment=assignment, user=request.user, idempotency_key=key, **values
+            # A retry is answered from the stored rating, whatever its body says.
+            rating = services.rating_replayed(
+                assignment=assignment, user=request.user, idempotency_key=key
+            ) or services.rating_submit(
+                assignment=assignment,
+                user=request.user,
+                idempotency_key=key,
+                **self._input(request),
             )
         except services.RatingRefused as exc:
             raise _refused(exc) from exc

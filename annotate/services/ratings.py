@@ -198,12 +198,19 @@ def _key(idempotency_key: str | None) -> str | None:
     return key or None
 
 
-def rating_for_idempotency_key(*, user, idempotency_key: str | None) -> Rating | None:
-    """The user's rating created by the request with this key, if any (keys are per user)."""
+def rating_replayed(*, assignment: Assignment, user, idempotency_key: str | None) -> Rating | None:
+    """The rating that a request with this key already stored for this clip, if any.
+
+    Keys are per user; one that stored a rating of another clip is refused. Entry points
+    ask first, so that a retry is answered from the stored rating whatever its body says.
+    """
     key = _key(idempotency_key)
     if key is None:
         return None
-    return Rating.objects.filter(annotator=user, idempotency_key=key).order_by("pk").first()
+    stored = Rating.objects.filter(annotator=user, idempotency_key=key).order_by("pk").first()
+    if stored is not None and stored.assignment_id != assignment.pk:
+        raise RatingRefused("this idempotency key was already used for another clip")
+    return stored
 
 
 @transaction.atomic
@@ -234,12 +241,9 @@ def rating_submit(
     # Under the assignment's row lock, so a retry racing its original waits for it and
     # then finds the rating it stored.
     assignment = _locked_assignment(assignment)
-    if idempotency_key is not None:
-        stored = rating_for_idempotency_key(user=user, idempotency_key=idempotency_key)
-        if stored is not None:
-            if stored.assignment_id != assignment.pk:
-                raise RatingRefused("this idempotency key was already used for another clip")
-            return stored
+    stored = rating_replayed(assignment=assignment, user=user, idempotency_key=idempotency_key)
+    if stored is not None:
+        return stored
     _check_may_rate(assignment=assignment, user=user)
     answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
     comment = (comment or "").strip()

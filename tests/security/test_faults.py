@@ -74,6 +74,7 @@ def test_a_key_is_per_annotator_and_per_clip(assignment, annotator):
     second = AssignmentFactory(annotator=annotator, clip__submission=assignment.clip.submission)
     reused = client.post(rate_url(second), {"score": 2, **WATCHED}, HTTP_IDEMPOTENCY_KEY="k-1")
     assert reused.status_code == 400
+    assert "another clip" in str(reused.json())
     assert Rating.objects.count() == 2
 
 
@@ -95,6 +96,18 @@ def test_the_rating_page_resubmitted_stores_one_rating(client, assignment, annot
     # The header works as well as the field.
     assert client.post(url, {"score": "1", **WATCHED}, HTTP_IDEMPOTENCY_KEY=key).status_code == 302
     assert Rating.objects.get().revision == 1
+
+
+def test_a_page_form_sent_for_another_clip_is_refused(client, assignment, annotator):
+    rating_submit(assignment=assignment, user=annotator, score=3, idempotency_key="k-1", **WATCHED)
+    second = AssignmentFactory(annotator=annotator, clip__submission=assignment.clip.submission)
+    client.force_login(annotator)
+    url = reverse("rate-submit", args=[second.pk])
+    page = client.post(url, {"score": "1", "idempotency_key": "k-1", **WATCHED}, follow=True)
+    assert "not saved: this idempotency key was already used for another clip" in (
+        page.content.decode()
+    )
+    assert not Rating.objects.filter(assignment=second).exists()
 
 
 def test_a_fresh_page_form_still_revises(client, assignment, annotator):
