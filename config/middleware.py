@@ -1,12 +1,10 @@
-"""Project-wide middleware: a database outage answered as 503, and the CSP per page."""
+"""Project-wide middleware: a database outage answered as 503."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from csp.middleware import CSPMiddleware, PolicyParts
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
@@ -45,22 +43,3 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(body, status=503)
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response
-
-
-class PathContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, with a different policy under the prefixes in CSP_PATH_POLICIES.
-
-    Pages elsewhere get CONTENT_SECURITY_POLICY. A per-path policy replaces it whole, so
-    a looser page (the vendored API docs) says in settings exactly what it allows.
-    """
-
-    def get_policy_parts(
-        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
-    ) -> PolicyParts:
-        parts = super().get_policy_parts(request, response, report_only)
-        if not report_only and parts.config is None:
-            for prefix, directives in getattr(settings, "CSP_PATH_POLICIES", {}).items():
-                if request.path_info.startswith(prefix):
-                    parts.config = directives
-                    break
-        return parts

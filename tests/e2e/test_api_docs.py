@@ -1,0 +1,42 @@
+"""The API docs page in a real browser: Swagger UI from our own files, under the strict CSP."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_swagger_ui_renders_every_operation_with_nothing_refused(
+    live_server, page, django_user_model
+):
+    django_user_model.objects.create_user("organizer", password="docs-pass-1", is_staff=True)
+    console_errors: list[str] = []  # CSP refusals and failed loads are reported here
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
+    failed: list[str] = []
+    page.on(
+        "response",
+        lambda response: (
+            response.status < 400 or failed.append(f"{response.status} {response.url}")
+        ),
+    )
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    remote: list[str] = []
+    page.on(
+        "request",
+        lambda request: request.url.startswith(live_server.url) or remote.append(request.url),
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "organizer")
+    page.fill("input[name=password]", "docs-pass-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock")
+    operations = page.locator(".swagger-ui .opblock").count()
+    assert operations >= 30  # the whole schema, not an error box
+    assert "refscore API" in page.locator(".swagger-ui .title").inner_text()
+    assert failed == [], failed
+    assert (console_errors, remote) == ([], [])
