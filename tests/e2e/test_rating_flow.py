@@ -35,6 +35,14 @@ BOTH_READY_JS = """() => ['video-ref', 'video-gen'].every((id) => document.getEl
 BOTH_PLAYING_JS = """() => ['video-ref', 'video-gen'].every((id) => !document.getElementById(id).paused)
   && window.refscorePlayer && window.refscorePlayer.wantPlaying"""
 
+STALL_GENERATED_JS = """() => {
+  document.getElementById('video-gen').dispatchEvent(new Event('waiting'));
+  return {
+    reference_paused: document.getElementById('video-ref').paused,
+    buffering_shown: !document.getElementById('buffering').hidden,
+  };
+}"""
+
 
 def queue_of(campaign, user) -> list[Assignment]:
     """The annotator's planned queue, in the order the Start button walks it.
@@ -226,9 +234,9 @@ def test_drafts_layout_help_buffering_and_rate(live_server, page, demo_campaign,
     if not page.evaluate("window.refscorePlayer.wantPlaying"):
         page.keyboard.press("Space")
     page.wait_for_function(BOTH_PLAYING_JS)
-    page.evaluate("document.getElementById('video-gen').dispatchEvent(new Event('waiting'))")
-    assert page.evaluate("document.getElementById('video-ref').paused")
-    assert page.is_visible("#buffering")
+    # In one script: the looping clips' own 'playing' events must not come in between.
+    stalled = page.evaluate(STALL_GENERATED_JS)
+    assert stalled == {"reference_paused": True, "buffering_shown": True}
     page.evaluate("document.getElementById('video-gen').dispatchEvent(new Event('canplay'))")
     page.wait_for_function(BOTH_PLAYING_JS)
     page.wait_for_selector("#buffering", state="hidden")
