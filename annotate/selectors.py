@@ -29,7 +29,8 @@ def user_may_see_asset(*, user, asset: MediaAsset) -> bool:
 def rating_of(*, assignment: Assignment) -> Rating | None:
     """The assignment's rating, if it has one.
 
-    Unordered on purpose: the model's default ordering would join five tables to sort one row.
+    Ordered by key on purpose: the model's default ordering would join five tables to
+    sort one row.
     """
     return Rating.objects.filter(assignment=assignment).order_by("pk").first()
 

@@ -196,16 +196,18 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp), the same on every page, the API docs included.
 # Pages carry no inline script, style or event handler; data only in json_script
 # blocks, which are not executed.
-_CSP_BASE = {
-    "default-src": [SELF],
-    "media-src": [SELF, "blob:"],
-    "img-src": [SELF, "data:"],
-    "object-src": [NONE],
-    "frame-ancestors": [NONE],
-    "base-uri": [SELF],
-    "form-action": [SELF],
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
 }
-CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_BASE}
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

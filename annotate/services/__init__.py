@@ -14,9 +14,7 @@ from annotate.services.assignments import (
     assignment_reclaim_stale,
     rated_set_update,
 )
-from annotate.services.demo import (
-    demo_campaign_create,
-)
+from annotate.services.demo import demo_campaign_create
 from annotate.services.imports import (
     ImportRefused,
     ImportReport,
@@ -45,10 +43,7 @@ from annotate.services.ratings import (
     rating_submit,
     rubric_resolve,
 )
-from annotate.services.tokens import (
-    api_token_issue,
-    api_token_revoke,
-)
+from annotate.services.tokens import api_token_issue, api_token_revoke
 
 __all__ = [
     "annotator_queue",
