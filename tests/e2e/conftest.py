@@ -70,10 +70,18 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def log_in(page, base_url: str, username: str, password: str) -> None:
-    """Through the login form, as a person would."""
+def log_in(page, base_url: str, username: str, password: str, *, lands_on: str = "/queue/") -> None:
+    """Through the login form, as a person would; an annotator lands on the queue."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base_url}/queue/")
+    page.wait_for_url(f"{base_url}{lands_on}")
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """What the browser reports as errors: CSP refusals, failed loads, script errors."""
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    return errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import log_in
 from tests.factories import RatingFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -18,18 +19,12 @@ PAGES = [
 ]
 
 
-def test_admin_pages_run_with_no_console_error(live_server, page, django_user_model):
+def test_admin_pages_run_with_no_console_error(
+    live_server, page, console_errors, django_user_model
+):
     admin = django_user_model.objects.create_superuser("root", password="admin-pass-1")
     rating = RatingFactory()
-    console_errors: list[str] = []  # CSP refusals and failed loads are reported here
-    page.on(
-        "console", lambda message: message.type == "error" and console_errors.append(message.text)
-    )
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", "root")
-    page.fill("input[name=password]", "admin-pass-1")
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
+    log_in(page, live_server.url, "root", "admin-pass-1", lands_on="/organize/")
     for path in PAGES:
         url = live_server.url + path.format(rating=rating.pk, user=admin.pk)
         assert page.goto(url).status == 200, path

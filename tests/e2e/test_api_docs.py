@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_swagger_ui_renders_every_operation_with_nothing_refused(
-    live_server, page, django_user_model
+    live_server, page, console_errors, django_user_model
 ):
     django_user_model.objects.create_user("organizer", password="docs-pass-1", is_staff=True)
-    console_errors: list[str] = []  # CSP refusals and failed loads are reported here
-    page.on(
-        "console", lambda message: message.type == "error" and console_errors.append(message.text)
-    )
     failed: list[str] = []
     page.on(
         "response",
@@ -28,11 +26,7 @@ def test_swagger_ui_renders_every_operation_with_nothing_refused(
         "request",
         lambda request: request.url.startswith(live_server.url) or remote.append(request.url),
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "organizer")
-    page.fill("input[name=password]", "docs-pass-1")
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in(page, live_server.url, "organizer", "docs-pass-1", lands_on="/organize/")
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock")
     operations = page.locator(".swagger-ui .opblock").count()
