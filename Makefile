@@ -8,7 +8,7 @@ TORCH_SPEC ?= $(if $(wildcard /opt/wheels/torch-2.13.0*),torch==2.13.0,torch)
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo serve test test-postgres lint bench clean
+.PHONY: install demo demo-reset serve test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,11 +18,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A demo made before is kept, with its ratings; `make demo-reset` starts over.
 demo: install
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py demo_data
-	$(PY) manage.py judge_run demo --judge baseline --wait
+	@if $(PY) manage.py demo_data --exists; then \
+	  echo "The demo campaign exists, kept with its ratings: 'make demo-reset' starts over."; \
+	else \
+	  $(PY) manage.py demo_data && $(PY) manage.py judge_run demo --judge baseline --wait; \
+	fi
+	@$(PY) manage.py demo_data --accounts --url "http://$(HOST)/"
 	$(PY) manage.py runserver $(HOST)
+
+demo-reset: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py demo_data --delete
+	@$(MAKE) --no-print-directory demo
 
 serve: install
 	$(PY) manage.py runserver $(HOST)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from annotate.models import (
     Assignment,
     Campaign,
+    CampaignStateChange,
     Clip,
     Episode,
     ImportJob,
@@ -20,6 +21,16 @@ class TaskInline(admin.TabularInline):
     extra = 0
 
 
+class StateChangeInline(admin.TabularInline):
+    model = CampaignStateChange
+    extra = 0
+    readonly_fields = ["from_state", "to_state", "reason", "changed_by", "changed_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a state changes through the campaign page, which records it
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     list_display = [
@@ -27,16 +38,19 @@ class CampaignAdmin(admin.ModelAdmin):
         "name",
         "raters_per_cell",
         "max_clips_per_rater",
-        "locked",
+        "state",
         "created_at",
     ]
+    list_filter = ["state"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [TaskInline]
+    # The state moves only through campaign_state_change, which checks and records it.
+    readonly_fields = ["state"]
+    inlines = [TaskInline, StateChangeInline]
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ["key", "campaign", "number"]
+    list_display = ["key", "campaign", "number", "title"]
     list_filter = ["campaign"]
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import assignment_selectors, services
+from annotate.access import organizer_required
 from annotate.models import Campaign
 
 User = get_user_model()
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def assignments(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -25,11 +25,15 @@ def assignments(request: HttpRequest, slug: str) -> HttpResponse:
     except services.AssignmentError as exc:
         summary, plan_error = None, str(exc)
     roster = assignment_selectors.campaign_roster(campaign=campaign)
+    roster_names = [entry.username for entry in roster if entry.on_roster]
+    holders = [entry.username for entry in roster if entry.progress.pending]
     context = {
         "campaign": campaign,
         "roster": roster,
-        "roster_names": [entry.username for entry in roster if entry.on_roster],
-        "holders": [entry.username for entry in roster if entry.progress.total],
+        "roster_names": roster_names,
+        "holders": holders,
+        # Two different people by default: moving work to its own holder moves nothing.
+        "move_to": next((name for name in roster_names if holders[:1] != [name]), ""),
         "candidates": assignment_selectors.annotator_candidates(campaign=campaign),
         "summary": summary,
         "plan_error": plan_error,
@@ -46,7 +50,7 @@ def _done(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("assignments", slug=slug)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def plan_apply(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -61,7 +65,7 @@ def plan_apply(request: HttpRequest, slug: str) -> HttpResponse:
     return _done(request, slug)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def annotator_add(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -77,7 +81,7 @@ def annotator_add(request: HttpRequest, slug: str) -> HttpResponse:
     return _done(request, slug)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def annotator_remove(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -91,7 +95,7 @@ def annotator_remove(request: HttpRequest, slug: str) -> HttpResponse:
     return _done(request, slug)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def move_pending(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -113,7 +117,7 @@ def move_pending(request: HttpRequest, slug: str) -> HttpResponse:
     return _done(request, slug)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def reclaim(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)

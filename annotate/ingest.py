@@ -18,8 +18,11 @@ from pathlib import Path, PurePosixPath
 
 from annotate.media import VIDEO_SUFFIXES
 
-TASK_RE = re.compile(r"^task(\d+)$", re.IGNORECASE)
-EPISODE_RE = re.compile(r"^episode_(\d+)$", re.IGNORECASE)
+# At most nine digits: the numbers are stored as 32-bit integers.
+TASK_RE = re.compile(r"^task(\d{1,9})$", re.IGNORECASE)
+EPISODE_RE = re.compile(r"^episode_(\d{1,9})$", re.IGNORECASE)
+# Most file systems take at most 255 bytes per name; longer ones fail half-way through extraction.
+NAME_MAX_BYTES = 255
 # The challenge's camera order; the teams' clips show the views in this order.
 CAMERAS = ("cam_high", "cam_left_wrist", "cam_right_wrist")
 
@@ -94,9 +97,14 @@ def _files(root: Path) -> Iterator[tuple[Path, PurePosixPath]]:
 
 
 def scan_reference(root: Path) -> Scan:
-    """Reference episodes in any of the three layouts; several cameras make one episode."""
+    """Reference episodes in any of the three layouts; several cameras make one episode.
+
+    An episode given twice (the same camera in two layouts, or a single clip beside camera
+    files) is rejected as a whole, naming every file: which one to keep is not for name
+    order to decide.
+    """
     scan = Scan()
-    cameras: dict[tuple[str, str], dict[str, tuple[Path, str]]] = {}
+    cameras: dict[tuple[str, str], dict[str, list[tuple[Path, str]]]] = {}
     for path, rel in _files(root):
         if reason := _skip_reason(rel):
             scan.skipped.append((str(rel), reason))
@@ -108,24 +116,27 @@ def scan_reference(root: Path) -> Scan:
             continue
         episode, camera = layout
         views = cameras.setdefault((located[0], episode), {})
-        if camera in views:
-            scan.rejected.append((str(rel), f"duplicate of {views[camera][1]}"))
-            continue
-        views[camera] = (path, str(rel))
+        views.setdefault(camera, []).append((path, str(rel)))
     for (task, episode), views in sorted(
         cameras.items(), key=lambda kv: (natural_key(kv[0][0]), natural_key(kv[0][1]))
     ):
-        if "" in views and len(views) > 1:
-            for camera, (_, name) in views.items():
-                if camera:
-                    scan.rejected.append(
-                        (name, f"{task}/{episode} has both a single clip and camera files")
-                    )
-            views = {"": views[""]}
+        names = [name for files in views.values() for _, name in files]
+        if any(len(files) > 1 for files in views.values()):
+            reason = f"{task}/{episode} is given more than once: {', '.join(names)}"
+        elif "" in views and len(views) > 1:
+            reason = f"{task}/{episode} has both a single clip and camera files: {', '.join(names)}"
+        else:
+            reason = ""
+        if reason:
+            scan.rejected.extend((name, reason) for name in names)
+            continue
         ordered = sorted(views.items(), key=lambda kv: camera_order(kv[0]))
         scan.found.append(
             Found(
-                task, episode, tuple(p for _, (p, _) in ordered), tuple(n for _, (_, n) in ordered)
+                task,
+                episode,
+                tuple(files[0][0] for _, files in ordered),
+                tuple(files[0][1] for _, files in ordered),
             )
         )
     return scan
@@ -144,9 +155,12 @@ def _reference_layout(rest: tuple[str, ...]) -> tuple[str, str] | None:
 
 
 def scan_submission(root: Path) -> Scan:
-    """A team's clips laid out as [<split>/]task<K>/episode_<N>.mp4."""
+    """A team's clips laid out as [<split>/]task<K>/episode_<N>.mp4.
+
+    An episode found twice (in two splits, say) is rejected, naming both files.
+    """
     scan = Scan()
-    seen: dict[str, str] = {}
+    by_key: dict[str, list[tuple[Path, str]]] = {}
     for path, rel in _files(root):
         if reason := _skip_reason(rel):
             scan.skipped.append((str(rel), reason))
@@ -156,12 +170,16 @@ def scan_submission(root: Path) -> Scan:
         if located is None or episode is None:
             scan.skipped.append((str(rel), "not in a known layout"))
             continue
-        key = f"{located[0]}/{episode}"
-        if key in seen:
-            scan.rejected.append((str(rel), f"duplicate of {seen[key]}"))
+        by_key.setdefault(f"{located[0]}/{episode}", []).append((path, str(rel)))
+    for key, files in by_key.items():
+        if len(files) > 1:
+            names = ", ".join(name for _, name in files)
+            scan.rejected.extend(
+                (name, f"{key} is given more than once: {names}") for _, name in files
+            )
             continue
-        seen[key] = str(rel)
-        scan.found.append(Found(located[0], episode, (path,), (str(rel),)))
+        task, episode = key.split("/")
+        scan.found.append(Found(task, episode, (files[0][0],), (files[0][1],)))
     return scan
 
 
@@ -173,6 +191,8 @@ def check_archive(archive: zipfile.ZipFile, *, limits: ArchiveLimits) -> list[zi
             f"archive has {len(members)} members, over the limit of {limits.max_members}"
         )
     total = compressed = 0
+    files: dict[PurePosixPath, str] = {}
+    folders: dict[PurePosixPath, str] = {}
     for info in members:
         name = info.filename.replace("\\", "/")
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
@@ -181,6 +201,7 @@ def check_archive(archive: zipfile.ZipFile, *, limits: ArchiveLimits) -> list[zi
             raise ArchiveError(f"path escapes the archive: {info.filename}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ArchiveError(f"link in archive: {info.filename}")
+        _check_member_name(info, files=files, folders=folders)
         total += info.file_size
         compressed += info.compress_size
     if total > limits.max_bytes:
@@ -194,6 +215,47 @@ def check_archive(archive: zipfile.ZipFile, *, limits: ArchiveLimits) -> list[zi
     return members
 
 
+def _check_member_name(
+    info: zipfile.ZipInfo,
+    *,
+    files: dict[PurePosixPath, str],
+    folders: dict[PurePosixPath, str],
+) -> None:
+    """Refuse names that cannot be extracted side by side: too long, duplicated or clashing.
+
+    ``files`` and ``folders`` collect the members seen so far (normalized path to the name
+    as written in the archive).
+    """
+    path = PurePosixPath(info.filename.replace("\\", "/"))
+    for part in path.parts:
+        if len(part.encode()) > NAME_MAX_BYTES:
+            raise ArchiveError(
+                f"name too long in archive: {info.filename[:80]}… "
+                f"({len(part.encode())} bytes in one name, at most {NAME_MAX_BYTES})"
+            )
+    parents = {PurePosixPath(*path.parts[:n]): info.filename for n in range(1, len(path.parts))}
+    if info.is_dir():
+        parents[path] = info.filename
+    else:
+        if path in files:
+            raise ArchiveError(
+                f"duplicate member in archive: {info.filename} appears more than once"
+            )
+        if path in folders:
+            raise ArchiveError(
+                f"member clashes with a folder in archive: {info.filename} is both a file "
+                f"and the folder of {folders[path]}"
+            )
+        files[path] = info.filename
+    for parent, name in parents.items():
+        if parent in files:
+            raise ArchiveError(
+                f"member clashes with a file in archive: {files[parent]} is both a file "
+                f"and the folder of {name}"
+            )
+        folders.setdefault(parent, name)
+
+
 def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
     try:
         archive = zipfile.ZipFile(path)
@@ -204,12 +266,12 @@ def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
         written = 0
         for info in members:
             target = dest / PurePosixPath(info.filename.replace("\\", "/"))
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Headers can lie about sizes: count the bytes actually inflated.
             try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Headers can lie about sizes: count the bytes actually inflated.
                 with archive.open(info) as src, open(target, "wb") as out:
                     while block := src.read(1 << 20):
                         written += len(block)
@@ -221,6 +283,15 @@ def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
                 raise ArchiveError(
                     f"corrupt archive member {info.filename}: {exc} "
                     "(damaged, or its header misstates its size)"
+                ) from exc
+            except (RuntimeError, NotImplementedError) as exc:
+                # zipfile's words for an encrypted member or an unknown compression method.
+                reason = "is encrypted" if info.flag_bits & 0x1 else f"cannot be read ({exc})"
+                raise ArchiveError(f"archive member {info.filename[:200]} {reason}") from exc
+            except OSError as exc:
+                # Anything the checks above did not foresee: still named, never a traceback.
+                raise ArchiveError(
+                    f"cannot extract archive member {info.filename[:200]}: {exc.strerror or exc}"
                 ) from exc
 
 

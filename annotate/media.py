@@ -6,19 +6,38 @@ No ORM here: functions of paths and plain values.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.bitstream
 import numpy as np
 from PIL import Image
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"}
+# The containers of those suffixes, as FFmpeg names them. A file is judged by what FFmpeg
+# reads, not by its name: a PNG named .mp4 opens as "png_pipe", a one-frame "video".
+VIDEO_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"}
+# H.264 in these containers is stored as in MP4 (avcC), so it can be copied without decoding.
+STREAM_COPY_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}
 BROWSER_CODECS = {"h264"}
 BROWSER_PIX_FMTS = {"yuv420p", "yuvj420p"}
+# H.264 codes pictures in 16x16 macroblocks and yuv420p halves the chroma, so the served
+# copy needs even sides; below one macroblock a frame shows nothing an annotator could
+# judge (and 1x1 cannot be encoded at all). Checked on the coded and the decoded size.
+MIN_FRAME_SIDE = 16
+# One frame is a still image, not a clip: the protocol compares motion.
+MIN_FRAMES = 2
+# The rate of a composite of cameras with different rates: the fastest camera's, at most this.
+MAX_COMPOSITE_FPS = 60.0
+# Only the coded pictures travel from an upload to the copy served: slices (1-5), SPS (7)
+# and PPS (8). SEI (6) carries free text (encoder settings, any user data) and the other
+# unit types carry nothing a player needs.
+H264_PICTURE_UNITS = "1-5|7-8"
 # Frame size is refused from the stream header, before a frame is allocated: a forged
 # header can declare a frame of gigabytes. 8K is far above any camera in the challenge.
 MAX_FRAME_SIDE = 8192
@@ -27,6 +46,10 @@ MAX_FRAME_PIXELS = 8192 * 4320
 
 class MediaError(Exception):
     """A file that cannot be accepted; the message is the reason shown in reports."""
+
+
+class MediaPrepareError(MediaError):
+    """The copy served to annotators could not be made from a file that probed well."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,16 @@ class Probe:
     size_bytes: int
     container: str
     faststart: bool
+    # Degrees counterclockwise a player turns the picture (the display matrix): 0, 90,
+    # 180 or 270. The served copy has it applied, so browsers and the page agree.
+    rotation: int = 0
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) as a player shows the picture, rotation applied."""
+        if self.rotation in (90, 270):
+            return self.height, self.width
+        return self.width, self.height
 
 
 def plays_in_browsers(path: Path, *, codec: str, pix_fmt: str) -> bool:
@@ -125,6 +158,11 @@ def _check_frame_size(width: int, height: int, limits: Limits, *, what: str) -> 
             f"{what} resolution is unusable (FFmpeg reads {width}x{height}): "
             "missing, or too large to decode"
         )
+    if min(width, height) < MIN_FRAME_SIDE:
+        raise MediaError(
+            f"{what} resolution {width}x{height} is under the minimum of "
+            f"{MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} pixels"
+        )
     if max(width, height) > limits.max_side or width * height > limits.max_pixels:
         raise MediaError(
             f"{what} resolution {width}x{height} is over the limit of "
@@ -152,6 +190,12 @@ def probe(path: Path, *, limits: Limits) -> Probe:
     except av.error.FFmpegError as exc:
         raise MediaError(f"does not decode: {exc.strerror or exc}") from exc
     with container:
+        if container.format.name not in VIDEO_CONTAINERS:
+            what = "an image" if _is_image_format(container.format.name) else "not a video file"
+            raise MediaError(
+                f"not a video container: FFmpeg reads it as {container.format.name} ({what}); "
+                "send MP4, MOV, Matroska, WebM or AVI"
+            )
         if not container.streams.video:
             raise MediaError("no video stream")
         stream = container.streams.video[0]
@@ -167,12 +211,15 @@ def probe(path: Path, *, limits: Limits) -> Probe:
         frames = 0
         last_time = 0.0
         size_seen = (0, 0)
+        rotation = 0
         try:
             for frame in container.decode(stream):
                 if frames == 0 or (frame.width, frame.height) != size_seen:
                     # A stream can change its size mid-way; each new size is checked once.
                     size_seen = (frame.width, frame.height)
                     _check_frame_size(*size_seen, limits, what="decoded frame")
+                if frames == 0:
+                    rotation = _rotation(frame)
                 frames += 1
                 if frame.time is not None:
                     last_time = frame.time
@@ -184,6 +231,8 @@ def probe(path: Path, *, limits: Limits) -> Probe:
             raise MediaError(f"decoding fails after frame {frames}: {exc.strerror or exc}") from exc
         if frames == 0:
             raise MediaError("no frames")
+        if frames < MIN_FRAMES:
+            raise MediaError("a single frame: a still image, not a video")
         rate = stream.average_rate or stream.guessed_rate or Fraction(frames, max(last_time, 1e-9))
         fps = float(rate)
         duration = declared if declared is not None else frames / fps
@@ -202,7 +251,20 @@ def probe(path: Path, *, limits: Limits) -> Probe:
             size_bytes=size,
             container=container.format.name,
             faststart=moov_before_mdat(path),
+            rotation=rotation,
         )
+
+
+def _is_image_format(name: str) -> bool:
+    return name.endswith("_pipe") or name in {"image2", "gif", "apng", "webp", "ico", "tiff"}
+
+
+def _rotation(frame: av.VideoFrame) -> int:
+    """The frame's display rotation, 0/90/180/270; MediaError for any other angle."""
+    degrees = round(frame.rotation or 0) % 360
+    if degrees % 90:
+        raise MediaError(f"rotated by {degrees} degrees: only quarter turns can be applied")
+    return degrees
 
 
 def _declared_duration(
@@ -223,10 +285,16 @@ def views_in(width: int, height: int) -> int:
 
 
 class H264Writer:
-    """Encodes RGB frames to a browser-playable MP4 (H.264, yuv420p, faststart)."""
+    """Encodes RGB frames to a browser-playable MP4 (H.264, yuv420p, faststart).
+
+    Odd sides lose their last row or column (yuv420p needs even sides); the file's real
+    size is what a probe of it reads.
+    """
 
     def __init__(self, path: Path, *, width: int, height: int, fps: float, crf: int = 20):
         self.width, self.height = width - width % 2, height - height % 2
+        if min(self.width, self.height) < 2:
+            raise MediaPrepareError(f"a {width}x{height} picture is too small to encode")
         self.container = av.open(str(path), mode="w", options={"movflags": "+faststart"})
         rate = Fraction(fps).limit_denominator(1001)
         self.stream = self.container.add_stream("libx264", rate=rate)
@@ -251,49 +319,170 @@ class H264Writer:
         self.close()
 
 
-def transcode_to_playable(src: Path, dst: Path) -> None:
+def _rgb(frame: av.VideoFrame, *, rotation: int, height: int | None = None) -> np.ndarray:
+    """The frame as a player shows it (rotation applied), scaled to `height` if given."""
+    turned = rotation in (90, 270)
+    shown_w, shown_h = (frame.height, frame.width) if turned else (frame.width, frame.height)
+    if height is not None and shown_h != height:
+        width = max(1, round(shown_w * height / shown_h))
+        frame = frame.reformat(
+            width=height if turned else width, height=width if turned else height
+        )
+    rgb = frame.to_ndarray(format="rgb24")
+    # The display matrix turns the picture counterclockwise, as np.rot90 does.
+    return np.rot90(rgb, k=rotation // 90) if rotation else rgb
+
+
+def transcode_to_playable(src: Path, dst: Path, *, rotation: int = 0) -> None:
+    """Decode every frame and encode it afresh: nothing but the pictures is carried over."""
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         fps = float(stream.average_rate or stream.guessed_rate or 24)
-        cc = stream.codec_context
-        with H264Writer(dst, width=cc.width, height=cc.height, fps=fps) as writer:
+        writer: H264Writer | None = None
+        first_size = (0, 0)
+        try:
             for frame in container.decode(stream):
-                writer.write(frame.to_ndarray(format="rgb24"))
+                if writer is None:
+                    first_size = (frame.width, frame.height)
+                elif (frame.width, frame.height) != first_size:
+                    # A stream that changes size mid-way is scaled to its first size.
+                    frame = frame.reformat(width=first_size[0], height=first_size[1])
+                rgb = _rgb(frame, rotation=rotation)
+                if writer is None:
+                    writer = H264Writer(dst, width=rgb.shape[1], height=rgb.shape[0], fps=fps)
+                writer.write(rgb)
+        finally:
+            if writer is not None:
+                writer.close()
 
 
-def _frames_rgb(path: Path, *, height: int | None = None):
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            if height is not None and frame.height != height:
-                width = round(frame.width * height / frame.height)
-                frame = frame.reformat(width=width, height=height)
-            yield frame.to_ndarray(format="rgb24")
+def remux_clean(src: Path, dst: Path) -> None:
+    """Copy the coded pictures into a new MP4, without decoding: fast, and no bit of metadata.
+
+    A new container carries none of the upload's tags (title, comment, artist, encoder,
+    handler names), only its video stream is copied (no other track), and the bitstream
+    filter drops every H.264 unit but the pictures and their parameter sets (SEI carries
+    free text: the encoder's settings, any user data).
+    """
+    with (
+        av.open(str(src)) as source,
+        av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"}) as out,
+    ):
+        stream = source.streams.video[0]
+        copy = out.add_stream_from_template(stream)
+        copy.metadata.clear()
+        units = av.bitstream.BitStreamFilterContext(
+            f"filter_units=pass_types={H264_PICTURE_UNITS}", stream, copy
+        )
+        for packet in source.demux(stream):
+            # The demuxer ends with an empty packet: the filter's signal to flush.
+            for kept in units.filter(packet if packet.size else None):
+                kept.stream = copy
+                out.mux(kept)
+
+
+def make_playable(src: Path, dst: Path, *, probe: Probe) -> None:
+    """Write the copy served to annotators: H.264, yuv420p, faststart, nothing of the upload
+    but its pictures (see remux_clean), rotation applied.
+
+    H.264 in yuv420p is copied (`remux_clean`); anything else, or a rotated picture, is
+    decoded and encoded afresh. Raises MediaPrepareError with the reason.
+    """
+    try:
+        if (
+            probe.codec in BROWSER_CODECS
+            and probe.pix_fmt in BROWSER_PIX_FMTS
+            and probe.container in STREAM_COPY_CONTAINERS
+            and probe.rotation == 0
+        ):
+            try:
+                remux_clean(src, dst)
+                return
+            except av.error.FFmpegError:
+                dst.unlink(missing_ok=True)  # an odd bitstream: encoding afresh still works
+        transcode_to_playable(src, dst, rotation=probe.rotation)
+    except av.error.FFmpegError as exc:
+        dst.unlink(missing_ok=True)
+        raise MediaPrepareError(
+            f"cannot be made playable in browsers: {exc.strerror or exc}"
+        ) from exc
+
+
+class _TimedView:
+    """One camera's frames on its own clock (from 0 at its first frame), shown as of a time."""
+
+    def __init__(self, path: Path, *, height: int) -> None:
+        self.end = 0.0  # when the last frame decoded so far stops showing
+        self.shown: np.ndarray | None = None
+        self.frames = self._decoded(path, height=height)
+        self.following = next(self.frames, None)
+
+    def _decoded(self, path: Path, *, height: int) -> Iterator[tuple[float, np.ndarray]]:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            step = 1 / float(stream.average_rate or stream.guessed_rate or 24)
+            start: float | None = None
+            rotation = 0
+            for index, frame in enumerate(container.decode(stream)):
+                if index == 0:
+                    rotation = _rotation(frame)
+                if frame.time is None:
+                    at = index * step
+                else:
+                    start = frame.time if start is None else start
+                    at = frame.time - start
+                self.end = at + step
+                yield at, _rgb(frame, rotation=rotation, height=height)
+
+    def at(self, time: float) -> np.ndarray | None:
+        # A frame shows from its time until the next one; a view that ended holds its last.
+        while self.following is not None and self.following[0] <= time + 1e-6:
+            self.shown = self.following[1]
+            self.following = next(self.frames, None)
+        return self.shown
+
+    @property
+    def finished(self) -> bool:
+        return self.following is None
+
+
+def composite_layout(probes: Sequence[Probe], *, limits: Limits) -> tuple[float, int]:
+    """(fps, height) of the composite of these cameras, refused at once if it would be too big.
+
+    The height is the first camera's as shown; the rate is the fastest camera's (capped),
+    so that no camera loses a frame.
+    """
+    height = probes[0].display_size[1]
+    width = sum(round(p.display_size[0] * height / p.display_size[1]) for p in probes)
+    _check_frame_size(width, height, limits, what="side-by-side composite")
+    return min(max(p.fps for p in probes), MAX_COMPOSITE_FPS), height
 
 
 def composite_side_by_side(sources: Sequence[Path], dst: Path, *, fps: float, height: int) -> None:
     """Lay camera views side by side in the given order, as the teams' clips are laid out.
 
-    Views are scaled to one height; a view that ends early holds its last frame.
+    Frames are matched on their timestamps, not counted: cameras with different rates stay
+    in step, and the composite lasts as long as the longest camera, at `fps`. Views are
+    scaled to one height (rotation applied); a view that ends early holds its last frame.
     """
-    iterators = [_frames_rgb(path, height=height) for path in sources]
-    last: list[np.ndarray | None] = [None] * len(iterators)
+    views = [_TimedView(path, height=height) for path in sources]
     writer: H264Writer | None = None
     try:
-        while True:
-            advanced = False
-            for index, iterator in enumerate(iterators):
-                frame = next(iterator, None)
-                if frame is not None:
-                    last[index], advanced = frame, True
-            if not advanced:
+        for index in itertools.count():
+            time = index / fps
+            if all(view.finished for view in views) and time >= max(v.end for v in views) - 1e-6:
                 break
-            row = np.concatenate(last, axis=1)  # type: ignore[arg-type]
+            shown = [view.at(time) for view in views]
+            if any(frame is None for frame in shown):
+                continue  # before a camera's first frame: only possible at a negative time
+            row = np.concatenate(shown, axis=1)  # type: ignore[arg-type]
             if writer is None:
                 writer = H264Writer(dst, width=row.shape[1], height=row.shape[0], fps=fps)
             writer.write(row)
+    except av.error.FFmpegError as exc:
+        raise MediaPrepareError(f"cameras cannot be composited: {exc.strerror or exc}") from exc
     finally:
         if writer is not None:
             writer.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -12,7 +13,16 @@ from django.utils import timezone
 SCORE_RANGE = Q(score__gte=0) & Q(score__lte=3)
 
 
+class CampaignState(models.TextChoices):
+    DRAFT = "draft"
+    OPEN = "open"
+    LOCKED = "locked"
+    PUBLISHED = "published"
+
+
 class Campaign(models.Model):
+    State = CampaignState
+
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -23,8 +33,12 @@ class Campaign(models.Model):
         default=True, help_text="Scoring unlocks once both clips have played to the end once."
     )
     reclaim_after_minutes = models.PositiveIntegerField(default=30)
-    locked = models.BooleanField(
-        default=False, help_text="A locked campaign takes no new ratings or revisions."
+    state = models.CharField(
+        max_length=16,
+        choices=CampaignState.choices,
+        default=CampaignState.DRAFT,
+        help_text="Draft: set up, import, plan. Open: rating. Locked: no rating, no revision. "
+        "Published: results visible to the teams.",
     )
     annotators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -48,12 +62,69 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def accepts_ratings(self) -> bool:
+        """The one rule for ratings: given and revised only while the campaign is open."""
+        return self.state == CampaignState.OPEN
+
+
+class CampaignStateChange(models.Model):
+    """One move of a campaign between states: who, when, from, to and why."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(max_length=16, choices=CampaignState.choices)
+    to_state = models.CharField(max_length=16, choices=CampaignState.choices)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.from_state} -> {self.to_state}"
+
+
+class Guideline(models.Model):
+    """The campaign's guideline for annotators (rubric and examples), one per language.
+
+    Plain text with a few Markdown-like marks, rendered escaped: never raw HTML.
+    """
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH_HANS = "zh-hans", "简体中文"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="guidelines")
+    language = models.CharField(max_length=16, choices=Language.choices, default=Language.EN)
+    text = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "language"], name="guideline_unique_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} guideline ({self.language})"
+
 
 class Task(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
     key = models.CharField(max_length=64, help_text="As in the data layout, e.g. task3.")
     number = models.PositiveIntegerField()
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=200, blank=True, help_text="A short name, e.g. Banana.")
+    instruction = models.TextField(
+        blank=True, help_text="What the robot should do, as annotators read it."
+    )
 
     class Meta:
         ordering = ["campaign", "number"]
@@ -119,6 +190,24 @@ class Episode(models.Model):
         return f"{self.task.key}/{self.key}"
 
 
+class ReferenceReplacement(models.Model):
+    """An episode's reference file replaced by an import, before any rating: the old file is kept."""
+
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="reference_replacements"
+    )
+    previous = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="+")
+    replaced_by = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=255, blank=True, help_text="The upload it came from.")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["episode", "replaced_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.episode} reference {self.previous_id} -> {self.replaced_by_id}"
+
+
 class Team(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
@@ -135,12 +224,28 @@ class Team(models.Model):
 
 
 class Submission(models.Model):
-    """One upload of a team; the newest version is the one rated, earlier ones are kept."""
+    """One upload of a team; the newest confirmed version is the one rated, earlier ones are kept.
+
+    A version that drops episodes the rated one has waits for the organizer's
+    confirmation before it is rated (``awaiting_confirmation``).
+    """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="submissions")
     version = models.PositiveIntegerField()
     source = models.CharField(max_length=255, blank=True)
     report = models.JSONField(default=dict, blank=True)
+    awaiting_confirmation = models.BooleanField(
+        default=False,
+        help_text="Drops episodes of the rated version; not rated until an organizer confirms.",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -196,11 +301,23 @@ class ImportJob(models.Model):
         DONE = "done"
         FAILED = "failed"
 
+    class Origin(models.TextChoices):
+        """Where an import was started; kept in the report under "origin"."""
+
+        PAGE = "page", "page"
+        API = "api", "API"
+        COMMAND = "command", "command"
+        DEMO = "demo", "demo"
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="imports")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     team_name = models.CharField(max_length=100, blank=True)
     source = models.CharField(max_length=500)
     strict = models.BooleanField(default=False)
+    allow_drop = models.BooleanField(
+        default=False,
+        help_text="Make the new version current even if it drops episodes of the rated one.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
@@ -218,6 +335,19 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} import #{self.pk} ({self.status})"
 
+    @property
+    def origin(self) -> str:
+        return (self.report or {}).get("origin", "")
+
+
+def opaque_id() -> int:
+    """A random positive id below 2**53 (exact as a JavaScript number), drawn independently.
+
+    Annotators see assignment ids (in /rate/<id>/, forms and the API): counted ids would
+    follow the order the rows were created in, team by team, and so tell clips' teams apart.
+    """
+    return secrets.randbelow(2**53 - 1) + 1
+
 
 class Assignment(models.Model):
     """One annotator's work on one clip."""
@@ -227,6 +357,7 @@ class Assignment(models.Model):
         IN_PROGRESS = "in_progress"
         DONE = "done"
 
+    id = models.BigIntegerField(primary_key=True, default=opaque_id, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
@@ -276,7 +407,13 @@ class Rating(models.Model):
     )
     motion = models.BooleanField(null=True, blank=True, help_text="Arm motion broadly matches.")
     comment = models.TextField(blank=True)
-    time_on_page_s = models.FloatField(default=0)
+    time_on_page_s = models.FloatField(default=0, help_text="As the page measured it.")
+    server_time_s = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="As the server measured it: seconds from the clip's first opening to this "
+        "rating being stored.",
+    )
     watched_reference = models.FloatField(default=0, help_text="Fraction of the reference played.")
     watched_generated = models.FloatField(
         default=0, help_text="Fraction of the generated clip played."
@@ -319,6 +456,11 @@ class RatingRevision(models.Model):
     clean = models.BooleanField(null=True, blank=True)
     motion = models.BooleanField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    server_time_s = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Seconds from the clip's first opening to this revision being stored.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -331,3 +473,39 @@ class RatingRevision(models.Model):
 
     def __str__(self) -> str:
         return f"rating {self.rating_id} r{self.revision}: {self.score}"
+
+
+class Invitation(models.Model):
+    """One link for a person to set their own password: an invitation or a reset.
+
+    The token itself is never stored: it is Django's password-reset token, which hashes
+    the password (so it works once, and a newer link voids the older ones) and expires
+    after PASSWORD_RESET_TIMEOUT. This row records who issued it, until when, and
+    whether it was used, for the people page and the page an old link lands on.
+    """
+
+    class Kind(models.TextChoices):
+        INVITE = "invite"
+        RESET = "reset"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVITE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_issued",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["user", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -18,9 +18,8 @@ from annotate.selectors import rating_of
 
 
 class RatingForm(forms.Form):
-    score = forms.TypedChoiceField(
-        choices=[(str(n), str(n)) for n in range(4)], coerce=int, required=False, empty_value=None
-    )
+    # Read like the API reads it: "3", " 3 " and "3.0" are 3; "3.5" and "4" are refused.
+    score = forms.IntegerField(required=False, min_value=0, max_value=3)
     final_state = forms.NullBooleanField(required=False)
     clean = forms.NullBooleanField(required=False)
     motion = forms.NullBooleanField(required=False)
@@ -87,9 +86,13 @@ def rate_next(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    assignment = services.assignment_open(
-        assignment=_own_assignment(request, assignment_id), user=request.user
-    )
+    try:
+        assignment = services.assignment_open(
+            assignment=_own_assignment(request, assignment_id), user=request.user
+        )
+    except services.RatingRefused as exc:
+        messages.error(request, " ".join(exc.messages).capitalize() + ".")
+        return redirect("queue")
     rating = rating_of(assignment=assignment)
     upcoming = services.assignment_upcoming(
         user=request.user, campaign=assignment.campaign, exclude=assignment
@@ -101,7 +104,8 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
         "generated": media_info(assignment.clip.asset),
         "require_full_watch": campaign.require_full_watch and rating is None,
         "full_watch_min": services.FULL_WATCH_MIN,
-        "locked": campaign.locked,
+        # The player's lock: no rating while the campaign does not take any.
+        "locked": not campaign.accepts_ratings,
         "rated": rating is not None,
         "cleared_draft": request.GET.get("done", ""),
     }
@@ -155,7 +159,7 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     revising = existing is not None and existing.idempotency_key != (key or "").strip()
     try:
         if revising:
-            services.rating_revise(assignment=assignment, user=request.user, **data)
+            revised = services.rating_revise(assignment=assignment, user=request.user, **data)
         else:
             services.rating_submit(
                 assignment=assignment, user=request.user, idempotency_key=key, **data
@@ -163,6 +167,8 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     except services.RatingRefused as exc:
         messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
         return redirect("rate", assignment_id=assignment.pk)
-    if revising:
+    if revising and revised.revision == existing.revision:
+        messages.info(request, "No change: the rating stays as it was.")
+    elif revising:
         messages.success(request, "Rating revised; the earlier version is kept.")
     return _go_next(request, assignment.campaign, done=assignment.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from annotate.import_selectors import import_history, import_of_submission
 from annotate.models import (
     Assignment,
     Campaign,
@@ -36,15 +37,30 @@ def rating_of(*, assignment: Assignment) -> Rating | None:
 
 
 def current_submissions(*, campaign: Campaign | None = None) -> QuerySet[Submission]:
-    """The newest submission of each team: the one that is rated (of every campaign by default).
+    """The newest confirmed submission of each team: the one that is rated (of every campaign
+    by default). A version awaiting the organizer's confirmation is not rated yet.
 
     A subquery, not a list: used inside other filters it costs no round trip of its own.
     """
-    newer = Submission.objects.filter(team=OuterRef("team"), version__gt=OuterRef("version"))
-    newest = Submission.objects.filter(~Exists(newer))
+    confirmed = Submission.objects.filter(awaiting_confirmation=False)
+    newer = confirmed.filter(team=OuterRef("team"), version__gt=OuterRef("version"))
+    newest = confirmed.filter(~Exists(newer))
     if campaign is not None:
         newest = newest.filter(team__campaign=campaign)
     return newest.select_related("team")
+
+
+def submissions_awaiting_confirmation(*, campaign: Campaign) -> QuerySet[Submission]:
+    """Versions that would drop episodes of the rated one and can still become current."""
+    newer = Submission.objects.filter(
+        team=OuterRef("team"), version__gt=OuterRef("version"), awaiting_confirmation=False
+    )
+    return (
+        Submission.objects.filter(team__campaign=campaign, awaiting_confirmation=True)
+        .filter(~Exists(newer))
+        .select_related("team")
+        .order_by("team__name", "version")
+    )
 
 
 def current_clips(*, campaign: Campaign) -> QuerySet[Clip]:
@@ -63,6 +79,8 @@ def campaign_overview(*, campaign: Campaign) -> dict:
                 "version": submission.version,
                 "n_clips": submission.clips.count(),
                 "n_rejected": len(submission.report.get("rejected", [])),
+                "rejected": submission.report.get("rejected", []),
+                "import_job": import_of_submission(submission=submission),
                 "created_at": submission.created_at,
             }
         )
@@ -73,7 +91,8 @@ def campaign_overview(*, campaign: Campaign) -> dict:
         "teams_without_submission": Team.objects.filter(
             campaign=campaign, submissions__isnull=True
         ),
-        "imports": ImportJob.objects.filter(campaign=campaign)[:20],
+        "awaiting_confirmation": submissions_awaiting_confirmation(campaign=campaign),
+        "imports": import_history(campaign=campaign),
         "assets_pending": MediaAsset.objects.filter(status=MediaAsset.Status.PENDING).count(),
         "assets_failed": MediaAsset.objects.filter(status=MediaAsset.Status.FAILED).count(),
     }

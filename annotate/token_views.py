@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import services, token_selectors
+from annotate.access import organizer_required
 
 User = get_user_model()
 
@@ -20,13 +20,13 @@ def _page(request: HttpRequest, **extra) -> HttpResponse:
     return render(request, "annotate/tokens.html", context)
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def tokens(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 @never_cache
 def token_issue(request: HttpRequest) -> HttpResponse:
@@ -36,7 +36,7 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     return _page(request, issued={"username": user.username, "key": key})
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def token_revoke(request: HttpRequest) -> HttpResponse:
     user = get_object_or_404(User, username=request.POST.get("username", ""))

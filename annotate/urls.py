@@ -1,6 +1,16 @@
 from django.urls import path
 
-from annotate import assignment_views, queue_views, rating_views, token_views, views
+from annotate import (
+    assignment_views,
+    campaign_views,
+    clip_views,
+    import_views,
+    people_views,
+    queue_views,
+    rating_views,
+    token_views,
+    views,
+)
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
@@ -9,13 +19,75 @@ urlpatterns = [
     path("rate/<int:assignment_id>/submit", rating_views.rate_submit, name="rate-submit"),
     path("", views.home, name="home"),
     path("organize/", views.campaign_list, name="campaign-list"),
+    # Before organize/<slug>/; campaign_create refuses the slug "new".
+    path("organize/new/", campaign_views.campaign_create, name="campaign-create"),
     # Before organize/<slug>/, which would otherwise take "tokens" for a campaign.
     path("organize/tokens/", token_views.tokens, name="tokens"),
     path("organize/tokens/issue", token_views.token_issue, name="token-issue"),
     path("organize/tokens/revoke", token_views.token_revoke, name="token-revoke"),
     path("organize/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
     path("organize/<slug:slug>/import", views.import_upload, name="import-upload"),
-    path("organize/<slug:slug>/clips/", views.clip_browser, name="clip-browser"),
+    path("organize/<slug:slug>/people/", people_views.people_page, name="people"),
+    path("organize/<slug:slug>/people/import", people_views.people_import, name="people-import"),
+    path("organize/<slug:slug>/people/invite", people_views.person_invite, name="person-invite"),
+    path(
+        "organize/<slug:slug>/people/<str:username>/reset",
+        people_views.person_reset,
+        name="person-reset",
+    ),
+    path(
+        "organize/<slug:slug>/people/<str:username>/active",
+        people_views.person_active,
+        name="person-active",
+    ),
+    path(
+        "organize/<slug:slug>/people/<str:username>/team",
+        people_views.person_team,
+        name="person-team",
+    ),
+    path(
+        "organize/<slug:slug>/people/<str:username>/annotator",
+        people_views.person_roster,
+        name="person-roster",
+    ),
+    # The link of an invitation or a password reset; open to anyone holding it.
+    path(
+        "accounts/invitation/<uidb64>/<token>/",
+        people_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
+    path(
+        "organize/<slug:slug>/submissions/<int:submission_id>/confirm",
+        views.submission_confirm,
+        name="submission-confirm",
+    ),
+    path(
+        "organize/<slug:slug>/settings/",
+        campaign_views.campaign_settings,
+        name="campaign-settings",
+    ),
+    path("organize/<slug:slug>/state", campaign_views.campaign_state, name="campaign-state"),
+    path("organize/<slug:slug>/tasks/", campaign_views.tasks, name="tasks"),
+    path("organize/<slug:slug>/tasks/add", campaign_views.task_add, name="task-add"),
+    path("organize/<slug:slug>/tasks/upload", campaign_views.tasks_upload, name="tasks-upload"),
+    path(
+        "organize/<slug:slug>/tasks/<int:number>/edit",
+        campaign_views.task_edit,
+        name="task-edit",
+    ),
+    path(
+        "organize/<slug:slug>/guideline/",
+        campaign_views.guideline_edit,
+        name="guideline-edit",
+    ),
+    path("campaigns/<slug:slug>/guideline/", campaign_views.guideline, name="guideline"),
+    path("organize/<slug:slug>/clips/", clip_views.clip_browser, name="clip-browser"),
+    path("organize/<slug:slug>/clips/<int:clip_id>/", clip_views.clip_review, name="clip-review"),
+    path(
+        "organize/<slug:slug>/imports/<int:job_id>/",
+        import_views.import_detail,
+        name="import-detail",
+    ),
     path("organize/imports/<int:job_id>.json", views.import_progress, name="import-progress"),
     path("organize/<slug:slug>/assignments/", assignment_views.assignments, name="assignments"),
     path(

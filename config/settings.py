@@ -1,13 +1,14 @@
 """One settings module, read from the environment.
 
 The defaults are the embedded mode: a SQLite file, Celery in eager mode, media on
-local disk. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG=false
-and ALLOWED_HOSTS.
+local disk. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and
+ALLOWED_HOSTS; DEBUG is off unless asked for, except under the development server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import environ
@@ -17,7 +18,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Django's debug pages (tracebacks, settings, URL lists) by default only under the
+# development server (`manage.py runserver`, so `make demo`) and the tests; anything
+# else (gunicorn, celery, other commands) runs without them unless DEBUG=true.
+_DEBUG_BY_DEFAULT = sys.argv[1:2] == ["runserver"] or "pytest" in sys.modules
+DEBUG = env.bool("DEBUG", default=_DEBUG_BY_DEFAULT)
 SECRET_KEY = env("SECRET_KEY", default="embedded-mode-only-not-secret-" + "x" * 32)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -81,9 +86,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Concurrent page loads and eager tasks share one file: wait for the lock
-    # instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # git keeps no var/: the file's folder is made here, so a fresh clone can migrate.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Many annotators write to one file at once. WAL: readers never wait for the writer.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so writers queue
+    # for it (up to `timeout` seconds) instead of one that has read being refused at
+    # once when it must upgrade to write. Options given in DATABASE_URL win.
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    sqlite_options.setdefault("timeout", 20)
+    sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
+    sqlite_options.setdefault("init_command", "PRAGMA journal_mode=WAL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -97,6 +109,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# People: an invitation or password-reset link works once and for this long. It is
+# mailed when EMAIL_URL is set (e.g. smtp+tls://user:password@mail.example.org:587);
+# otherwise the page and the command show it, to be passed on by hand. SITE_URL is
+# where links printed by commands point.
+PASSWORD_RESET_TIMEOUT = env.int("INVITATION_TIMEOUT_HOURS", default=72) * 3600
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url_config(EMAIL_URL))
+INVITATION_EMAIL = bool(EMAIL_URL)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="refscore <refscore@localhost>")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -167,6 +191,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI served from our own static files: the docs work offline, under the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for a campaign's states, wherever a field takes or gives one.
+    "ENUM_NAME_OVERRIDES": {"CampaignStateEnum": "annotate.models.CampaignState"},
 }
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one

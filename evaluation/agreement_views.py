@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from annotate.access import organizer_required
 from annotate.models import Campaign
 from annotate.rating_views import media_info
 from evaluation import figures, judge_selectors
@@ -258,7 +258,7 @@ def _report_context(*, campaign: Campaign, result: service.CampaignAgreement, qu
     }
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -301,7 +301,7 @@ def _computed(request: HttpRequest, campaign: Campaign) -> service.CampaignAgree
     return result
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def agreement_figure(request: HttpRequest, slug: str, name: str, fmt: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -317,7 +317,7 @@ def agreement_figure(request: HttpRequest, slug: str, name: str, fmt: str) -> Ht
     return response
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def agreement_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -331,7 +331,7 @@ def agreement_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def pair_review(request: HttpRequest, slug: str, clip_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)

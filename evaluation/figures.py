@@ -3,6 +3,9 @@
 Each figure is drawn from the JSON-ready report of
 :func:`evaluation.scoring.agreement.agreement_report` alone, so the figures of a
 downloaded ``report.json`` can be redrawn without the database.
+
+Texts come from data (team and task names), so they are drawn as written: never
+as math text, where a stray ``$`` would fail the whole figure (:data:`LITERAL_TEXT`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 matplotlib.use("Agg")  # figures are rendered on servers without a display
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 FIGURE_FORMATS = ("png", "svg")
 HUMAN_COLOUR = "#2454d6"
@@ -24,10 +28,32 @@ RATER_COLOUR = "#1a7f37"
 SCORES = (0, 1, 2, 3)
 
 Report = Mapping[str, object]
+# Build and save a figure under these settings: "$a$" then reads "$a$", not italic a.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 class FigureError(ValueError):
     """A figure that cannot be drawn from this report; the message says why."""
+
+
+# Width of one character of an 8-point label, in inches (DejaVu Sans averages 0.55 em):
+# figures grow with their longest name instead of squeezing the plot or cutting names.
+_LABEL_CHAR_INCHES = 0.55 * 8 / 72
+_LONG_TASK_LABEL = 6  # characters: longer task names are set at a slant
+
+
+def _label_inches(labels: list[str]) -> float:
+    return _LABEL_CHAR_INCHES * max((len(label) for label in labels), default=0)
+
+
+def _task_ticks(axes, positions: np.ndarray, tasks: list[str]) -> None:
+    """Task names under their bars, slanted when they are long so that they never overlap."""
+    if max((len(task) for task in tasks), default=0) > _LONG_TASK_LABEL:
+        axes.set_xticks(
+            positions, tasks, rotation=30, ha="right", rotation_mode="anchor", fontsize=8
+        )
+    else:
+        axes.set_xticks(positions, tasks)
 
 
 def _save(figure: Figure, fmt: str) -> bytes:
@@ -77,24 +103,44 @@ def confusion_figure(*, report: Report) -> Figure:
 
 
 def scatter_figure(*, report: Report) -> Figure:
-    """Team final scores, humans (x) against the judge (y), with the identity line."""
-    teams = _teams(report)
+    """Team final scores, humans (x) against the judge (y), with the identity line.
+
+    Points carry the team's human rank; the key beside the plot names them, so close
+    points never pile their names on each other.
+    """
+    teams = sorted(_teams(report), key=lambda team: (team["human_rank"], str(team["team"])))
     human = [team["human_score"] for team in teams]
     judge = [team["judge_score"] for team in teams]
-    figure = Figure(figsize=(5.2, 4.8), layout="constrained")
+    key = [f"{team['human_rank']}. {team['team']}" for team in teams]
+    # The key's width on top of a square plot, so the identity line is the diagonal.
+    width = 4.8 + _label_inches(key)
+    figure = Figure(figsize=(min(width, 12.0), 4.8), layout="constrained")
     axes = figure.subplots()
     axes.plot([0, 3], [0, 3], color="#9ca3af", linestyle="--", linewidth=1, label="judge = humans")
     axes.scatter(human, judge, color=HUMAN_COLOUR, zorder=3)
     for team, x, y in zip(teams, human, judge, strict=True):
-        axes.annotate(team["team"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        axes.annotate(
+            str(team["human_rank"]), (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8
+        )
     axes.set_xlim(0, 3)
     axes.set_ylim(0, 3)
-    axes.set_aspect("equal")
     axes.set_xlabel("human final score (0-3)")
     axes.set_ylabel("judge final score (0-3)")
     axes.set_title("Team final scores")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=8)
+    blank = Line2D([], [], linestyle="none")
+    figure.legend(
+        [blank] * len(key),
+        key,
+        loc="outside right upper",
+        title="human rank",
+        fontsize=8,
+        title_fontsize=8,
+        handlelength=0,
+        handletextpad=0,
+        frameon=False,
+    )
     return figure
 
 
@@ -109,7 +155,7 @@ def task_scores_figure(*, report: Report) -> Figure:
     axes = figure.subplots()
     axes.bar(positions - 0.2, human, width=0.4, color=HUMAN_COLOUR, label="humans")
     axes.bar(positions + 0.2, judge, width=0.4, color=JUDGE_COLOUR, label="judge")
-    axes.set_xticks(positions, tasks)
+    _task_ticks(axes, positions, tasks)
     axes.set_ylim(0, 3)
     axes.set_ylabel("mean S(team, task) over teams")
     axes.set_title("Task scores: humans vs judge")
@@ -168,21 +214,40 @@ def task_agreement_figure(*, report: Report) -> Figure:
             label="judge vs humans: QWK",
         )
     axes.axhline(0, color="#9ca3af", linewidth=0.8)
-    axes.set_xticks(positions, tasks)
+    _task_ticks(axes, positions, tasks)
     axes.set_ylim(min(-0.2, axes.get_ylim()[0]), 1.05)
     axes.set_ylabel("agreement (95% interval)")
     axes.set_title("Agreement per task")
     axes.grid(axis="y", alpha=0.3)
-    # Below the plot, where it can never hide a bar.
-    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
+    # Below the plot and its task names, where it can never hide a bar or a label.
+    figure.legend(fontsize=8, loc="outside lower center", ncols=2)
     return figure
 
 
 def ranking_figure(*, report: Report) -> Figure:
-    """Slope chart: each team's human rank (left) joined to its judge rank (right)."""
+    """Slope chart: each team's human rank (left) joined to its judge rank (right).
+
+    Names are tick labels on both sides, so the layout makes room for them. Tied teams
+    share a rank and so a point; their names take the rows below it, which competition
+    ranks (1, 2, 2, 4) leave free.
+    """
     teams = _teams(report)
     n_teams = len(teams)
-    figure = Figure(figsize=(4.8, 1.2 + 0.35 * max(n_teams, 2)), layout="constrained")
+    labels: dict[str, dict[float, str]] = {}
+    for side in ("human_rank", "judge_rank"):
+        ordered = sorted(teams, key=lambda team: (int(team[side]), str(team["team"])))
+        seen_at: dict[int, int] = {}
+        labels[side] = {}
+        for team in ordered:
+            rank = int(team[side])
+            row = rank + seen_at.get(rank, 0)
+            seen_at[rank] = seen_at.get(rank, 0) + 1
+            labels[side][row] = f"{rank}. {team['team']}"
+    width = 2.4 + _label_inches(list(labels["human_rank"].values()))
+    width += _label_inches(list(labels["judge_rank"].values()))
+    figure = Figure(
+        figsize=(min(max(width, 4.8), 14.0), 1.2 + 0.35 * max(n_teams, 2)), layout="constrained"
+    )
     axes = figure.subplots()
     for team in teams:
         changed = team["human_rank"] != team["judge_rank"]
@@ -194,17 +259,14 @@ def ranking_figure(*, report: Report) -> Figure:
             color=colour,
             linewidth=2 if changed else 1,
         )
-    # Tied teams share a rank and so a point: one label per point, naming them all.
-    for side, x, align in (("human_rank", -0.04, "right"), ("judge_rank", 1.04, "left")):
-        names_at: dict[int, list[str]] = {}
-        for team in teams:
-            names_at.setdefault(team[side], []).append(str(team["team"]))
-        for rank, names in names_at.items():
-            axes.text(x, rank, ", ".join(names), ha=align, va="center", fontsize=8)
-    axes.set_xlim(-0.6, 1.6)
+    axes.set_xlim(-0.08, 1.08)
     axes.set_ylim(n_teams + 0.5, 0.5)  # rank 1 at the top
     axes.set_xticks([0, 1], ["human rank", "judge rank"])
-    axes.set_yticks(range(1, n_teams + 1))
+    right = axes.twinx()
+    right.set_ylim(axes.get_ylim())
+    for side_axes, side in ((axes, "human_rank"), (right, "judge_rank")):
+        side_axes.set_yticks(list(labels[side]), list(labels[side].values()), fontsize=8)
+        side_axes.tick_params(axis="y", length=0)
     axes.set_title("Ranking: humans vs judge")
     axes.grid(axis="y", alpha=0.2)
     return figure
@@ -233,4 +295,6 @@ def agreement_figure(*, report: Report, name: str, fmt: str = "png") -> bytes:
     if name not in FIGURES:
         raise FigureError(f"figure {name!r} is unknown; choose one of {tuple(FIGURES)}")
     _, build, _ = FIGURES[name]
-    return _save(build(report=report), fmt)
+    # Tick labels are made while saving, so both steps run under the setting.
+    with matplotlib.rc_context(LITERAL_TEXT):
+        return _save(build(report=report), fmt)

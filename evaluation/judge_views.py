@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.access import organizer_required
 from annotate.models import Campaign
 from evaluation import judge_selectors, services
 from evaluation.judges import judges_available
@@ -57,14 +57,14 @@ def _runs_context(campaign: Campaign, **forms_given: forms.Form) -> dict:
     }
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def judge_runs(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     return render(request, "evaluation/judge_runs.html", _runs_context(campaign))
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def judge_run_launch(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -88,7 +88,7 @@ def judge_run_launch(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def judge_calibrate(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -129,7 +129,7 @@ def _campaign_run(slug: str, run_id: int) -> JudgeRun:
     )
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def judge_run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _campaign_run(slug, run_id)
@@ -151,13 +151,13 @@ def judge_run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     return render(request, "evaluation/judge_run.html", context)
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def judge_run_progress(request: HttpRequest, slug: str, run_id: int) -> JsonResponse:
     return JsonResponse(judge_selectors.judge_run_progress(run=_campaign_run(slug, run_id)))
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def judge_run_cancel(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _campaign_run(slug, run_id)
@@ -170,7 +170,7 @@ def judge_run_cancel(request: HttpRequest, slug: str, run_id: int) -> HttpRespon
     return redirect("judge-run", slug=slug, run_id=run.pk)
 
 
-@staff_member_required
+@organizer_required
 @require_POST
 def judge_run_resume(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _campaign_run(slug, run_id)

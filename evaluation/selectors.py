@@ -34,6 +34,13 @@ RATING_EXPORT_COLUMNS = (
     "created_at",
     "updated_at",
     "submission_version",
+    # How the rating was given: seconds on the rating page as the page reported them and
+    # as the server measured them (empty for ratings stored before it did), and the
+    # share of each clip played.
+    "time_on_page_s",
+    "server_time_s",
+    "watched_reference",
+    "watched_generated",
 )
 PSEUDONYM_HEX_DIGITS = 10
 
@@ -84,6 +91,10 @@ _FIELDS = {
     "created_at": "created_at",
     "updated_at": "updated_at",
     "submission_version": "clip__submission__version",
+    "time_on_page_s": "time_on_page_s",
+    "server_time_s": "server_time_s",
+    "watched_reference": "watched_reference",
+    "watched_generated": "watched_generated",
 }
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from annotate.access import organizer_required
 from annotate.models import Campaign, Task, Team
 from evaluation import selectors, services
-from evaluation.scoring import SCORE_MAX, ScoringInputError
+from evaluation.scoring import DISPLAY_DECIMALS, SCORE_MAX, ScoringInputError, protocol_counts
 from evaluation.services.scoring import CONTENT_TYPES, INPUT_HASH_HEADER
 
 EXPORT_LABELS = {
-    "rankings": "Rankings: rank, team, final score, interval, rank probability, per-task scores",
+    "rankings": "Rankings: rank, team, final score, interval, rank probability, coverage, "
+    "per-task scores with N3/N2/N1/N0, missing and N_total",
     "ratings": "Ratings: one row per rating, raters as pseudonyms",
     "episodes": "Episodes: the rated set, for an offline re-ranking",
 }
@@ -36,8 +37,11 @@ class TaskCell:
     n2: int
     n1: int
     n0: int
+    n_missing: int  # ratings counting 0: episodes not submitted, rejected or not rated yet
+    n_total: int  # the protocol's denominator, in ratings
+    reproduces_score: bool  # (3·N3 + 2·N2 + N1) / N_total == score
     n_ratings: int
-    n_expected_ratings: int
+    n_expected_ratings: int  # the team's submitted clips in E(task) x raters per cell
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,8 @@ class StandingRow:
     ci_high: float
     rank_probability: float
     n_ratings: int
-    n_expected_ratings: int
-    coverage_percent: float
+    n_total: int
+    coverage_percent: float  # n_ratings of n_total, as in the rankings export
     bar_left: float  # the interval drawn on a 0-3 scale, in percent of the width
     bar_width: float
     marker: float
@@ -61,10 +65,10 @@ class StandingRow:
 def _standing_rows(result: services.CampaignLeaderboard, team_ids: dict[str, int]) -> list:
     rows = []
     for standing in result.board.teams:
-        team_coverage = result.team_coverage(team=standing.team)
         cells = []
         for task in result.board.tasks:
             score = standing.tasks[task]
+            counts = protocol_counts(score, raters_per_cell=result.raters_per_cell)
             cell = result.cell_coverage(team=standing.team, task=task)
             cells.append(
                 TaskCell(
@@ -72,14 +76,19 @@ def _standing_rows(result: services.CampaignLeaderboard, team_ids: dict[str, int
                     score=score.score,
                     ci_low=score.ci_low,
                     ci_high=score.ci_high,
-                    n3=score.counts.n3,
-                    n2=score.counts.n2,
-                    n1=score.counts.n1,
-                    n0=score.counts.n0,
-                    n_ratings=cell.n_ratings,
+                    n3=counts.n3,
+                    n2=counts.n2,
+                    n1=counts.n1,
+                    n0=counts.n0,
+                    n_missing=counts.n_missing,
+                    n_total=counts.n_total,
+                    reproduces_score=abs(counts.score - score.score) < 1e-9,
+                    n_ratings=counts.n_ratings,
                     n_expected_ratings=cell.n_expected,
                 )
             )
+        n_ratings = sum(cell.n_ratings for cell in cells)
+        n_total = sum(cell.n_total for cell in cells)
         rows.append(
             StandingRow(
                 rank=standing.rank,
@@ -89,9 +98,9 @@ def _standing_rows(result: services.CampaignLeaderboard, team_ids: dict[str, int
                 ci_low=standing.ci_low,
                 ci_high=standing.ci_high,
                 rank_probability=standing.rank_probability,
-                n_ratings=team_coverage.n_ratings,
-                n_expected_ratings=team_coverage.n_expected,
-                coverage_percent=round(100.0 * team_coverage.fraction, 1),
+                n_ratings=n_ratings,
+                n_total=n_total,
+                coverage_percent=round(100.0 * n_ratings / n_total, 1) if n_total else 0.0,
                 bar_left=_percent(standing.ci_low),
                 bar_width=round(_percent(standing.ci_high) - _percent(standing.ci_low), 2),
                 marker=_percent(standing.final_score),
@@ -107,10 +116,14 @@ class ComparisonForm(forms.Form):
     margin = forms.FloatField(min_value=0.0, max_value=float(SCORE_MAX), initial=0.0)
 
     def __init__(self, *args, teams: list[str], **kwargs) -> None:
+        """``teams`` best first: the form opens on the first against the second."""
         super().__init__(*args, **kwargs)
         choices = [(team, team) for team in teams]
         self.fields["candidate"].choices = choices
         self.fields["incumbent"].choices = choices
+        if len(teams) >= 2:
+            self.fields["candidate"].initial = teams[0]
+            self.fields["incumbent"].initial = teams[1]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -119,7 +132,7 @@ class ComparisonForm(forms.Form):
         return data
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -151,11 +164,13 @@ def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
         tasks=result.board.tasks,
         form=form,
         comparison=comparison.comparison if comparison else None,
+        # 1 - confidence, the level the one-sided p must fall below for a pass
+        gate_alpha=round(1.0 - comparison.parameters.confidence, 6) if comparison else None,
     )
     return render(request, "evaluation/leaderboard.html", context)
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def leaderboard_figure(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -172,7 +187,7 @@ def leaderboard_figure(request: HttpRequest, slug: str, fmt: str) -> HttpRespons
     return response
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def drilldown(request: HttpRequest, slug: str, team_id: int, task_key: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -191,7 +206,7 @@ def drilldown(request: HttpRequest, slug: str, team_id: int, task_key: str) -> H
     return render(request, "evaluation/drilldown.html", context)
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def exports(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
@@ -203,6 +218,7 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
         "parameters": summary.parameters,
         "n_ratings": summary.n_ratings,
         "input_hash": summary.input_hash,
+        "decimals": DISPLAY_DECIMALS,
     }
     return render(request, "evaluation/exports.html", context)
 
@@ -214,7 +230,7 @@ def export_response(file: services.ExportFile) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@organizer_required
 @require_GET
 def export_download(request: HttpRequest, slug: str, what: str, fmt: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)

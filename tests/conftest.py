@@ -17,9 +17,13 @@ def _media_root(request, tmp_path):
 
 @pytest.fixture
 def campaign(db):
-    from annotate.services import campaign_create
+    """A campaign open for rating."""
+    from annotate.models import Campaign
+    from annotate.services import campaign_create, campaign_state_change
 
-    return campaign_create(slug="cvpr", name="CVPR world-model track")
+    campaign = campaign_create(slug="cvpr", name="CVPR world-model track")
+    campaign_state_change(campaign=campaign, to_state=Campaign.State.OPEN, by=None)
+    return campaign
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"campaign-{n}")
     name = factory.LazyAttribute(lambda o: o.slug.title())
+    state = Campaign.State.OPEN  # taking ratings, as most tests need
 
 
 class TaskFactory(factory.django.DjangoModelFactory):

@@ -11,15 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_manage(
+    *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    # The browser tests allow async-unsafe ORM calls in their own process only.
+    unset = ("DJANGO_ALLOW_ASYNC_UNSAFE", *unset)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        # The browser tests allow async-unsafe ORM calls in their own process only.
-        env={
-            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-            **(env or {}),
-        },
+        env={**{k: v for k, v in os.environ.items() if k not in unset}, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
@@ -36,6 +36,16 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_migrate_works_on_a_fresh_clone_without_var(tmp_path):
+    # git keeps no var/: the embedded mode's SQLite file must be creatable all the same.
+    var = tmp_path / "var"
+    result = run_manage(
+        "migrate", "--noinput", env={"REFSCORE_VAR_DIR": str(var)}, unset=("DATABASE_URL",)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (var / "refscore.sqlite3").stat().st_size > 0
 
 
 def test_openapi_schema_is_valid_and_warning_free(tmp_path):

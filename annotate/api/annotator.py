@@ -58,7 +58,8 @@ class RatingOutputSerializer(serializers.ModelSerializer):
 
 class TaskProgressSerializer(serializers.Serializer):
     task_number = serializers.IntegerField()
-    task_description = serializers.CharField()
+    task_title = serializers.CharField()
+    task_instruction = serializers.CharField(help_text="What the robot should do.")
     done = serializers.IntegerField()
     total = serializers.IntegerField()
 
@@ -69,7 +70,8 @@ class MyQueueApi(APIView):
     class OutputSerializer(serializers.Serializer):
         slug = serializers.CharField()
         name = serializers.CharField()
-        locked = serializers.BooleanField()
+        state = serializers.ChoiceField(choices=Campaign.State.choices)
+        accepts_ratings = serializers.BooleanField(help_text="Open: ratings are given and revised.")
         has_open_work = serializers.BooleanField()
         done = serializers.IntegerField()
         total = serializers.IntegerField()
@@ -91,6 +93,8 @@ class AssignmentNextApi(APIView):
         assignment = serializers.IntegerField()
         campaign = serializers.CharField()
         task_number = serializers.IntegerField()
+        task_title = serializers.CharField()
+        task_instruction = serializers.CharField(help_text="What the robot should do.")
         position = serializers.IntegerField(help_text="Place of this clip in its task's queue.")
         total = serializers.IntegerField(help_text="Clips of this task in the queue.")
         require_full_watch = serializers.BooleanField()
@@ -119,6 +123,8 @@ class AssignmentNextApi(APIView):
             "assignment": assignment.pk,
             "campaign": assignment.campaign.slug,
             "task_number": position.task_number,
+            "task_title": assignment.clip.episode.task.title,
+            "task_instruction": assignment.clip.episode.task.instruction,
             "position": position.position,
             "total": position.total,
             "require_full_watch": assignment.campaign.require_full_watch,

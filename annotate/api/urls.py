@@ -1,7 +1,8 @@
 from django.urls import path
 
-from annotate.api import annotator, views
+from annotate.api import annotator, campaigns, views
 from annotate.api import assignments as assignment_api
+from annotate.api import people as people_api
 from annotate.api import tokens as token_api
 
 urlpatterns = [
@@ -13,11 +14,38 @@ urlpatterns = [
         name="api-my-rating",
     ),
     path("me/ratings/", annotator.MyRatingsApi.as_view(), name="api-my-ratings"),
-    path("campaigns/", views.CampaignListApi.as_view(), name="api-campaigns"),
+    path("campaigns/", campaigns.CampaignListApi.as_view(), name="api-campaigns"),
+    path("campaigns/<slug:slug>/", campaigns.CampaignDetailApi.as_view(), name="api-campaign"),
+    path(
+        "campaigns/<slug:slug>/state/",
+        campaigns.CampaignStateApi.as_view(),
+        name="api-campaign-state",
+    ),
+    path("campaigns/<slug:slug>/tasks/", campaigns.TaskListApi.as_view(), name="api-tasks"),
+    path(
+        "campaigns/<slug:slug>/tasks/import/",
+        campaigns.TasksImportApi.as_view(),
+        name="api-tasks-import",
+    ),
+    path(
+        "campaigns/<slug:slug>/tasks/<int:number>/",
+        campaigns.TaskDetailApi.as_view(),
+        name="api-task",
+    ),
+    path(
+        "campaigns/<slug:slug>/guideline/",
+        campaigns.GuidelineApi.as_view(),
+        name="api-guideline",
+    ),
     path(
         "campaigns/<slug:slug>/imports/", views.ImportCreateApi.as_view(), name="api-import-create"
     ),
     path("imports/<int:job_id>/", views.ImportDetailApi.as_view(), name="api-import-detail"),
+    path(
+        "campaigns/<slug:slug>/submissions/<int:submission_id>/confirm/",
+        views.SubmissionConfirmApi.as_view(),
+        name="api-submission-confirm",
+    ),
     path(
         "campaigns/<slug:slug>/assignments/preview/",
         assignment_api.AssignmentPlanPreviewApi.as_view(),
@@ -52,6 +80,27 @@ urlpatterns = [
         "campaigns/<slug:slug>/annotators/<str:username>/",
         assignment_api.CampaignAnnotatorRemoveApi.as_view(),
         name="api-annotator-remove",
+    ),
+    path("campaigns/<slug:slug>/people/", people_api.PeopleApi.as_view(), name="api-people"),
+    path(
+        "campaigns/<slug:slug>/people/import/",
+        people_api.PeopleImportApi.as_view(),
+        name="api-people-import",
+    ),
+    path(
+        "campaigns/<slug:slug>/people/<str:username>/team/",
+        people_api.PersonTeamApi.as_view(),
+        name="api-person-team",
+    ),
+    path(
+        "people/<str:username>/password-reset/",
+        people_api.PersonPasswordResetApi.as_view(),
+        name="api-person-password-reset",
+    ),
+    path(
+        "people/<str:username>/active/",
+        people_api.PersonActiveApi.as_view(),
+        name="api-person-active",
     ),
     path("tokens/", token_api.ApiTokenIssueApi.as_view(), name="api-token-issue"),
     path("tokens/<str:username>/", token_api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),

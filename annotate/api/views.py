@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -9,49 +8,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import selectors, services
-from annotate.models import Campaign, ImportJob
+from annotate import import_selectors, selectors, services
+from annotate.models import Campaign, ImportJob, Submission
 from annotate.uploads import save_upload
-
-
-class CampaignListApi(APIView):
-    permission_classes = [IsAdminUser]
-
-    class OutputSerializer(serializers.ModelSerializer):
-        class Meta:
-            model = Campaign
-            fields = [
-                "slug",
-                "name",
-                "raters_per_cell",
-                "max_clips_per_rater",
-                "seed",
-                "locked",
-                "created_at",
-            ]
-
-    class InputSerializer(serializers.Serializer):
-        slug = serializers.SlugField()
-        name = serializers.CharField(max_length=200)
-        raters_per_cell = serializers.IntegerField(min_value=1, default=3)
-        max_clips_per_rater = serializers.IntegerField(min_value=1, default=10)
-        seed = serializers.IntegerField(default=0)
-
-    @extend_schema(responses=OutputSerializer(many=True))
-    def get(self, request):
-        return Response(self.OutputSerializer(Campaign.objects.all(), many=True).data)
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if Campaign.objects.filter(slug=data.validated_data["slug"]).exists():
-            raise serializers.ValidationError({"slug": "a campaign with this slug exists"})
-        try:
-            campaign = services.campaign_create(**data.validated_data)
-        except DjangoValidationError as exc:  # the model's own limits, e.g. a huge cap
-            raise serializers.ValidationError(exc.message_dict) from exc
-        return Response(self.OutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
 class ImportOutputSerializer(serializers.Serializer):
@@ -64,17 +23,44 @@ class ImportOutputSerializer(serializers.Serializer):
     report = serializers.JSONField()
 
 
+class ImportHistoryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="job.pk")
+    kind = serializers.CharField(source="job.kind")
+    team_name = serializers.CharField(source="job.team_name")
+    origin = serializers.CharField(help_text="page, API, command or demo; empty if unknown")
+    by = serializers.CharField(help_text="who started it; empty for a command")
+    status = serializers.CharField(source="job.status")
+    created_at = serializers.DateTimeField(source="job.created_at")
+    finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
+    accepted = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    error = serializers.CharField(source="job.error")
+
+
 class ImportCreateApi(APIView):
-    """Upload a zip of reference episodes or of a team's clips; the import runs as a task."""
+    """Upload a zip of reference episodes or of a team's clips; the import runs as a task.
+    GET lists every import of the campaign, whatever started it, newest first."""
 
     permission_classes = [IsAdminUser]
     parser_classes = [MultiPartParser]
+
+    @extend_schema(responses=ImportHistoryOutputSerializer(many=True))
+    def get(self, request, slug: str):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        history = import_selectors.import_history(campaign=campaign)
+        return Response(ImportHistoryOutputSerializer(history, many=True).data)
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
         team = serializers.CharField(required=False, allow_blank=True, default="")
         archive = serializers.FileField()
         strict = serializers.BooleanField(default=False)
+        allow_drop = serializers.BooleanField(
+            default=False,
+            help_text="Rate the new version at once even if it lacks episodes of the rated "
+            "one; otherwise it waits for confirmation.",
+        )
 
         def validate(self, data):
             if data["kind"] == ImportJob.Kind.SUBMISSION and not data["team"].strip():
@@ -88,16 +74,44 @@ class ImportCreateApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.import_job_create(
-            campaign=campaign,
-            kind=data.validated_data["kind"],
-            upload=save_upload(data.validated_data["archive"]),
-            team_name=data.validated_data["team"],
-            strict=data.validated_data["strict"],
-            user=request.user,
-        )
+        try:
+            job = services.import_job_create(
+                campaign=campaign,
+                kind=data.validated_data["kind"],
+                upload=save_upload(data.validated_data["archive"]),
+                team_name=data.validated_data["team"],
+                strict=data.validated_data["strict"],
+                allow_drop=data.validated_data["allow_drop"],
+                user=request.user,
+                origin=ImportJob.Origin.API,
+            )
+        except services.ImportRefused as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
         job.refresh_from_db()
         return Response(selectors.import_job_progress(job=job), status=status.HTTP_202_ACCEPTED)
+
+
+class SubmissionConfirmApi(APIView):
+    """Make a version that drops episodes of the rated one the rated version."""
+
+    permission_classes = [IsAdminUser]
+
+    class OutputSerializer(serializers.Serializer):
+        team = serializers.CharField(source="team.name")
+        version = serializers.IntegerField()
+        dropped = serializers.ListField(
+            child=serializers.CharField(), source="report.dropped", default=list
+        )
+        confirmed_at = serializers.DateTimeField()
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request, slug: str, submission_id: int):
+        submission = get_object_or_404(Submission, pk=submission_id, team__campaign__slug=slug)
+        try:
+            submission = services.submission_confirm(submission=submission, user=request.user)
+        except services.ImportRefused as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        return Response(self.OutputSerializer(submission).data)
 
 
 class ImportDetailApi(APIView):

@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotate import planner
-from annotate.models import Assignment, Campaign, Episode, Task, Team
+from annotate.models import Assignment, Campaign, Clip, Episode, MediaAsset, Task, Team
 from annotate.selectors import current_clips
 
 User = get_user_model()
@@ -255,6 +255,11 @@ def _roster(campaign: Campaign, extra_users: Iterable) -> tuple[list, list[str]]
     return eligible, warnings
 
 
+def _media_ready(clip: Clip) -> bool:
+    ready = MediaAsset.Status.READY
+    return clip.asset.status == ready and clip.episode.reference.status == ready
+
+
 def _plan(
     campaign: Campaign, *, chosen_rated: dict[int, set[int]], extra_users: Iterable
 ) -> planner.Plan:
@@ -271,10 +276,19 @@ def _plan(
     rated_episodes = set().union(*chosen_rated.values()) if chosen_rated else set()
     clips = current_clips(campaign=campaign)
     cells: dict[tuple[str, str], list[str]] = {}
-    for clip in clips:
+    unready = 0
+    for clip in clips.select_related("episode__reference"):
         if clip.episode_id in rated_episodes:
+            if not _media_ready(clip):
+                unready += 1  # never handed out before both its videos can be served
+                continue
             key = (clip.submission.team.name, clip.episode.task.key)
             cells.setdefault(key, []).append(str(clip.pk))
+    if unready:
+        roster_warnings.append(
+            f"{unready} clip(s) left out: their media (or their reference's) is not ready; "
+            "they are planned once it is"
+        )
 
     # Rows on the rated submissions only: a cell is one submission's clips of one task,
     # as in the database guard. Rows on clips outside the rated set still count.

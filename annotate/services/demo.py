@@ -9,22 +9,31 @@ from pathlib import Path
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from annotate.demo.render import DEFAULT_TEAMS, TeamSpec, render_demo
-from annotate.models import Assignment, Campaign, Team
+from annotate.models import Assignment, Campaign, ImportJob, Rating, Team
 from annotate.services.assignments import assignment_plan_apply
-from annotate.services.imports import (
-    ImportReport,
-    campaign_create,
-    reference_import,
-    submission_import,
-)
+from annotate.services.campaigns import campaign_create, campaign_state_change
+from annotate.services.imports import ImportReport, import_recorded
 from annotate.services.ratings import rating_submit
 
 DEMO_ORGANIZER = ("organizer", "refscore-organizer")
 DEMO_PASSWORD = "refscore-demo"
+DEMO_ANNOTATOR_PREFIX = "annotator"
+
+
+class DemoCampaignExists(Exception):
+    """A campaign with the demo's slug is there already; it is replaced only when asked."""
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    username: str
+    password: str
+    to_rate: int | None  # clips of the demo campaign not rated yet; None for the organizer
 
 
 @dataclass
@@ -56,15 +65,20 @@ def demo_campaign_create(
     n_annotators: int = 6,
     seconds: float = 3.0,
     render: bool = True,
+    replace: bool = False,
     log: Callable[[str], None] = lambda message: None,
 ) -> DemoResult:
     """Render the footage, import it as an organizer would, and create the demo accounts.
 
-    An earlier demo campaign with the same slug is replaced. With `render=False` the
-    footage already in `workdir` (from render_demo with the same arguments) is used.
+    A campaign with the same slug is replaced only with `replace=True` (its ratings and
+    judge runs go with it); otherwise DemoCampaignExists is raised and nothing changes.
+    With `render=False` the footage already in `workdir` (from render_demo with the same
+    arguments) is used.
     """
-    with transaction.atomic():
-        Campaign.objects.filter(slug=slug).delete()
+    if replace:
+        demo_campaign_delete(slug=slug)
+    elif Campaign.objects.filter(slug=slug).exists():
+        raise DemoCampaignExists(f"a campaign {slug!r} exists already")
     workdir = Path(workdir)
     if render:
         log(f"rendering {n_tasks} tasks x {episodes_per_task} episodes for {len(teams)} teams")
@@ -85,7 +99,12 @@ def demo_campaign_create(
         seed=seed,
     )
     log("importing the reference episodes")
-    reference = reference_import(campaign=campaign, path=workdir / "reference")
+    reference = import_recorded(
+        kind=ImportJob.Kind.REFERENCE,
+        origin=ImportJob.Origin.DEMO,
+        campaign=campaign,
+        path=workdir / "reference",
+    )
     for episode in campaign.tasks.all().prefetch_related("episodes"):
         for item in episode.episodes.all():
             item.reference_success = truth["reference"][f"{episode.key}/{item.key}"]["success"]
@@ -95,7 +114,9 @@ def demo_campaign_create(
     for team in team_names:
         log(f"importing team {team}")
         categories = {key: clip["category"] for key, clip in truth["teams"][team]["clips"].items()}
-        submissions[team] = submission_import(
+        submissions[team] = import_recorded(
+            kind=ImportJob.Kind.SUBMISSION,
+            origin=ImportJob.Origin.DEMO,
             campaign=campaign,
             team_name=team,
             path=workdir / "submissions" / team,
@@ -106,16 +127,63 @@ def demo_campaign_create(
     annotator_hash = make_password(DEMO_PASSWORD)  # hashing is slow on purpose: once for all
     annotators = []
     for index in range(1, n_annotators + 1):
-        username = f"annotator{index}"
+        username = f"{DEMO_ANNOTATOR_PREFIX}{index}"
         annotators.append(_user(username, annotator_hash))
         credentials.append(("annotator", username, DEMO_PASSWORD))
     # One annotator belongs to a team, so the planner has to keep them off it.
     Team.objects.get(campaign=campaign, name=team_names[0]).members.add(annotators[-1])
     log("planning the assignments")
     assignment_plan_apply(campaign=campaign, with_annotators=annotators)
+    campaign_state_change(campaign=campaign, to_state=Campaign.State.OPEN, by=None)
     return DemoResult(
         campaign=campaign, reference=reference, submissions=submissions, credentials=credentials
     )
+
+
+@transaction.atomic
+def demo_campaign_delete(*, slug: str = "demo") -> int:
+    """Delete the demo campaign with everything in it; return how many ratings went with it."""
+    ratings = Rating.objects.filter(assignment__campaign__slug=slug).count()
+    Campaign.objects.filter(slug=slug).delete()
+    return ratings
+
+
+def demo_accounts(*, slug: str = "demo") -> list[DemoAccount]:
+    """The demo accounts that still log in with the demo's passwords, organizer first.
+
+    Annotators come in their number's order, each with the clips of the demo campaign
+    left for them to rate. An account whose password was changed is left out.
+    """
+    users = get_user_model().objects.filter(
+        username__regex=rf"^({DEMO_ORGANIZER[0]}|{DEMO_ANNOTATOR_PREFIX}[0-9]+)$"
+    )
+    checked: dict[tuple[str, str], bool] = {}  # the annotators share one hash: check it once
+
+    def logs_in(user, password: str) -> bool:
+        key = (user.password, password)
+        if key not in checked:
+            checked[key] = user.is_active and check_password(password, user.password)
+        return checked[key]
+
+    accounts = []
+    for user in users:
+        if user.username == DEMO_ORGANIZER[0]:
+            if user.is_staff and logs_in(user, DEMO_ORGANIZER[1]):
+                accounts.append(DemoAccount("organizer", user.username, DEMO_ORGANIZER[1], None))
+        elif logs_in(user, DEMO_PASSWORD):
+            to_rate = (
+                Assignment.objects.filter(campaign__slug=slug, annotator=user)
+                .exclude(status=Assignment.Status.DONE)
+                .count()
+            )
+            accounts.append(DemoAccount("annotator", user.username, DEMO_PASSWORD, to_rate))
+
+    def order(account: DemoAccount) -> tuple[int, int]:
+        if account.role == "organizer":
+            return (0, 0)
+        return (1, int(account.username.removeprefix(DEMO_ANNOTATOR_PREFIX)))
+
+    return sorted(accounts, key=order)
 
 
 def demo_ratings_simulate(

@@ -92,8 +92,35 @@ def _fraction(value: float, name: str) -> float:
 def _check_may_rate(*, assignment: Assignment, user) -> None:
     if assignment.annotator_id != user.pk:
         raise RatingRefused("this clip is not assigned to you")
-    if assignment.campaign.locked:
-        raise RatingRefused("the campaign is locked: ratings can no longer be given or changed")
+    campaign = assignment.campaign
+    if not campaign.accepts_ratings:
+        if campaign.state == Campaign.State.DRAFT:
+            raise RatingRefused("the campaign is not open yet: ratings are not accepted")
+        raise RatingRefused(
+            f"the campaign is {campaign.state}: ratings can no longer be given or changed"
+        )
+    _check_clip_is_rated(assignment=assignment)
+
+
+def _taking_ratings(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """Work of campaigns that take ratings: the queryset twin of Campaign.accepts_ratings."""
+    return assignments.filter(campaign__state=Campaign.State.OPEN)
+
+
+def _check_clip_is_rated(*, assignment: Assignment) -> None:
+    """A clip of a version that a newer one replaced is no longer rated: its ratings would not count."""
+    if not current_submissions().filter(pk=assignment.clip.submission_id).exists():
+        raise RatingRefused(
+            "this clip belongs to a submission version that a newer one has replaced: "
+            "it is no longer rated"
+        )
+
+
+def _server_seconds(assignment: Assignment, now: dt.datetime) -> float | None:
+    """Seconds since the clip was first opened, as the server saw it; None if it never was."""
+    if assignment.started_at is None:
+        return None
+    return max(0.0, (now - assignment.started_at).total_seconds())
 
 
 def _locked_assignment(assignment: Assignment) -> Assignment:
@@ -116,9 +143,9 @@ def assignment_upcoming(
     *, user, campaign: Campaign | None = None, exclude: Assignment | None = None
 ) -> Assignment | None:
     """The clip that assignment_next would open, without taking it (for preloading)."""
-    open_work = _playable(assignments_current(user=user, campaign=campaign)).exclude(
-        status=Assignment.Status.DONE
-    )
+    open_work = _playable(
+        _taking_ratings(assignments_current(user=user, campaign=campaign))
+    ).exclude(status=Assignment.Status.DONE)
     if exclude is not None:
         open_work = open_work.exclude(pk=exclude.pk)
     # In-progress work sorts first, as in assignment_next: "in_progress" < "pending".
@@ -130,8 +157,11 @@ def assignment_upcoming(
 def assignment_next(
     *, user, campaign: Campaign | None = None, now: dt.datetime | None = None
 ) -> Assignment | None:
-    """Resume the clip in progress, else take the next pending one in the annotator's order."""
-    open_work = _playable(assignments_current(user=user, campaign=campaign))
+    """Resume the clip in progress, else take the next pending one in the annotator's order.
+
+    Only campaigns that take ratings hand out work: nothing is started elsewhere.
+    """
+    open_work = _playable(_taking_ratings(assignments_current(user=user, campaign=campaign)))
     for status in (Assignment.Status.IN_PROGRESS, Assignment.Status.PENDING):
         candidates = open_work.filter(status=status).order_by("order_key", "pk")
         if connection.features.has_select_for_update_skip_locked:
@@ -155,6 +185,17 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
     """
     if assignment.annotator_id != user.pk:
         raise RatingRefused("this clip is not assigned to you")
+    _check_clip_is_rated(assignment=assignment)
+    ready = MediaAsset.Status.READY
+    clip = assignment.clip  # the page reads it with its asset and reference: no query here
+    if clip.asset.status != ready or clip.episode.reference.status != ready:
+        # Only a ready, clean copy is ever served: an unready clip has nothing to show.
+        raise RatingRefused(
+            "this clip's video is not ready yet (still being prepared, or its preparation "
+            "failed): it cannot be rated for now"
+        )
+    if not assignment.campaign.accepts_ratings:
+        return assignment  # shown as it is: a campaign that takes no rating starts no work
     if assignment.status == Assignment.Status.PENDING:
         started_at = _now(now)
         pending = Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING)
@@ -165,8 +206,9 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
     return assignment
 
 
-def _keep_revision(rating: Rating, now: dt.datetime) -> None:
+def _keep_revision(rating: Rating, now: dt.datetime, *, server_time_s: float | None) -> None:
     RatingRevision.objects.create(
+        server_time_s=server_time_s,
         rating=rating,
         revision=rating.revision,
         score=rating.score,
@@ -273,6 +315,7 @@ def rating_submit(
         motion=answers.motion,
         comment=comment,
         time_on_page_s=float(time_on_page_s),
+        server_time_s=_server_seconds(assignment, now),
         watched_reference=watched_reference,
         watched_generated=watched_generated,
         revision=1,
@@ -280,7 +323,7 @@ def rating_submit(
         updated_at=now,
         idempotency_key=idempotency_key,
     )
-    _keep_revision(rating, now)
+    _keep_revision(rating, now, server_time_s=rating.server_time_s)
     assignment.status = Assignment.Status.DONE
     assignment.completed_at = now
     assignment.save(update_fields=["status", "completed_at"])
@@ -332,7 +375,7 @@ def rating_revise(
     rating.revision += 1
     rating.updated_at = now
     rating.save()
-    _keep_revision(rating, now)
+    _keep_revision(rating, now, server_time_s=_server_seconds(assignment, now))
     return rating
 
 
@@ -343,7 +386,8 @@ class TaskProgress:
     campaign_slug: str
     campaign_name: str
     task_number: int
-    task_description: str
+    task_title: str
+    task_instruction: str
     done: int
     total: int
 
@@ -356,7 +400,8 @@ class TaskProgress:
 class CampaignQueue:
     slug: str
     name: str
-    locked: bool
+    state: str
+    accepts_ratings: bool
     tasks: list[TaskProgress]
     has_open_work: bool
 
@@ -391,7 +436,8 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
                 campaign_slug=campaign.slug,
                 campaign_name=campaign.name,
                 task_number=task.number,
-                task_description=task.description,
+                task_title=task.title,
+                task_instruction=task.instruction,
                 done=done,
                 total=total,
             )
@@ -401,7 +447,8 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
             CampaignQueue(
                 slug=campaign.slug,
                 name=campaign.name,
-                locked=campaign.locked,
+                state=campaign.state,
+                accepts_ratings=campaign.accepts_ratings,
                 tasks=tasks,
                 has_open_work=assignment_upcoming(user=user, campaign=campaign) is not None,
             )

@@ -13,12 +13,8 @@ from rest_framework.views import APIView
 
 from annotate.models import Campaign
 from evaluation import services
-from evaluation.scoring import ScoringInputError
+from evaluation.scoring import MAX_RESAMPLES, ScoringInputError, protocol_counts
 from evaluation.views import export_response
-
-# Enough resamples for stable 95% intervals; the cap keeps one request from
-# tying up a worker for minutes.
-MAX_RESAMPLES = 20_000
 
 
 def _refused(exc: ScoringInputError) -> serializers.ValidationError:
@@ -46,6 +42,12 @@ class TaskStandingSerializer(serializers.Serializer):
     n_expected_ratings = serializers.IntegerField(
         help_text="The team's clips in E(task) x raters per cell."
     )
+    n_missing = serializers.IntegerField(
+        help_text="Ratings counting 0: episodes not submitted, rejected or not rated yet."
+    )
+    n_total = serializers.IntegerField(
+        help_text="N_total of (3·N3 + 2·N2 + N1) / N_total: |E(task)| x raters per cell."
+    )
 
 
 class TeamStandingSerializer(serializers.Serializer):
@@ -58,6 +60,8 @@ class TeamStandingSerializer(serializers.Serializer):
     rank_distribution = serializers.DictField(child=serializers.FloatField())
     n_ratings = serializers.IntegerField()
     n_expected_ratings = serializers.IntegerField()
+    n_total = serializers.IntegerField(help_text="The tasks' N_total, summed.")
+    coverage = serializers.FloatField(help_text="n_ratings / n_total, as in the rankings export.")
     tasks = TaskStandingSerializer(many=True)
 
 
@@ -68,6 +72,7 @@ def _rankings_data(result: services.CampaignLeaderboard) -> dict:
         for task in result.board.tasks:
             score = standing.tasks[task]
             cell = result.cell_coverage(team=standing.team, task=task)
+            counts = protocol_counts(score, raters_per_cell=result.raters_per_cell)
             tasks.append(
                 {
                     "task": task,
@@ -82,9 +87,13 @@ def _rankings_data(result: services.CampaignLeaderboard) -> dict:
                     "n_expected_clips": score.n_expected,
                     "n_ratings": score.n_ratings,
                     "n_expected_ratings": cell.n_expected,
+                    "n_missing": counts.n_missing,
+                    "n_total": counts.n_total,
                 }
             )
         coverage = result.team_coverage(team=standing.team)
+        n_total = sum(task["n_total"] for task in tasks)
+        n_counted = sum(task["n_ratings"] for task in tasks)
         teams.append(
             {
                 "rank": standing.rank,
@@ -98,6 +107,8 @@ def _rankings_data(result: services.CampaignLeaderboard) -> dict:
                 },
                 "n_ratings": coverage.n_ratings,
                 "n_expected_ratings": coverage.n_expected,
+                "n_total": n_total,
+                "coverage": n_counted / n_total if n_total else 0.0,
                 "tasks": tasks,
             }
         )

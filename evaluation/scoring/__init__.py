@@ -8,7 +8,8 @@ Public API:
   :func:`leaderboard`, :func:`paired_comparison`;
 - files (:mod:`.tables`): :func:`read_ratings`, :func:`read_episodes`,
   :func:`read_verdicts`, :func:`rated_set_from`, :func:`write_rankings`,
-  :func:`rank_files`;
+  :func:`rank_files`, and the one definition of a rankings file's columns
+  (:func:`rankings_frame`) and of CSV for people (:func:`csv_text`);
 - agreement (:mod:`.agreement`): :func:`agreement_report`, :func:`agreement_files`.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from evaluation.scoring.agreement import Stat, agreement_files, agreement_report
 from evaluation.scoring.bootstrap import (
+    MAX_RESAMPLES,
     BootstrapReplicates,
     Leaderboard,
     PairedComparison,
@@ -48,13 +50,26 @@ from evaluation.scoring.protocol import (
     validate_ratings,
 )
 from evaluation.scoring.tables import (
+    DISPLAY_DECIMALS,
+    ProtocolCounts,
     TableError,
     check_output_path,
+    check_resamples,
+    csv_text,
+    for_people,
+    from_spreadsheet_text,
+    protocol_counts,
     rank_files,
+    rankings_columns,
+    rankings_frame,
+    rankings_json,
     rated_set_from,
+    raters_per_cell_of,
     read_episodes,
     read_ratings,
     read_verdicts,
+    spreadsheet_text,
+    table_records,
     write_rankings,
 )
 
@@ -62,6 +77,8 @@ __all__ = [
     "Stat",
     "agreement_files",
     "agreement_report",
+    "DISPLAY_DECIMALS",
+    "MAX_RESAMPLES",
     "RANK_DECIMALS",
     "SCORE_MAX",
     "SCORE_MIN",
@@ -70,6 +87,7 @@ __all__ = [
     "PairedComparison",
     "PointScores",
     "PreparedRatings",
+    "ProtocolCounts",
     "RatedSet",
     "RatingCounts",
     "ScoringInputError",
@@ -79,8 +97,12 @@ __all__ = [
     "TeamStanding",
     "bootstrap_replicates",
     "check_output_path",
+    "check_resamples",
     "clip_scores",
     "competition_ranks",
+    "csv_text",
+    "for_people",
+    "from_spreadsheet_text",
     "leaderboard",
     "leaderboard_of",
     "natural_key",
@@ -90,12 +112,19 @@ __all__ = [
     "point_scores",
     "point_scores_of",
     "prepare_ratings",
+    "protocol_counts",
     "rank_distribution",
     "rank_files",
+    "rankings_columns",
+    "rankings_frame",
+    "rankings_json",
     "rated_set_from",
+    "raters_per_cell_of",
     "read_episodes",
     "read_ratings",
     "read_verdicts",
+    "spreadsheet_text",
+    "table_records",
     "validate_ratings",
     "write_rankings",
 ]

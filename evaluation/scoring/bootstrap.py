@@ -38,6 +38,9 @@ _CHUNK_ELEMENTS = 262_144
 # A clip with n ratings has n**n resampling outcomes; up to 4 ratings (256 outcomes)
 # they are tabulated, beyond that ratings are drawn slot by slot.
 _MAX_RATINGS_FOR_OUTCOME_TABLE = 4
+# The most resamples an entry point (API, page, command) accepts: intervals are stable
+# long before, while time and memory grow with the count (1e8 resamples need gigabytes).
+MAX_RESAMPLES = 20_000
 
 
 @dataclass(frozen=True)

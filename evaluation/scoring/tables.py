@@ -4,9 +4,16 @@ Readers return plain DataFrames with string keys and integer scores, and reject 
 bad file with a :class:`TableError` naming the file, the line and the column. Line
 numbers are those of a text editor (the header is line 1), also when a quoted
 field such as a comment spans several lines. Extra columns are ignored, so the
-app's full ratings export is accepted as is. A byte-order mark is skipped, and a
-file whose header is separated by semicolons (or tabs) rather than commas, as
-spreadsheets write CSV in many locales, is read with that separator.
+app's full ratings export is accepted as is, but a row with more fields than the
+header is refused (an unquoted comma shifts every cell after it). A byte-order mark
+is skipped, and a file whose header is separated by semicolons (or tabs) rather than
+commas, as spreadsheets write CSV in many locales, is read with that separator.
+
+Written CSV is for people and spreadsheets: numbers rounded to
+:data:`DISPLAY_DECIMALS`, and a text cell that a spreadsheet would run as a formula
+marked as text with a leading ``'`` (:func:`spreadsheet_text`), which the readers
+here take off again (:func:`from_spreadsheet_text`), so a file read back gives the
+very same keys.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.scoring.bootstrap import Leaderboard, leaderboard
+from evaluation.scoring.bootstrap import MAX_RESAMPLES, Leaderboard, TaskScore, leaderboard
 from evaluation.scoring.protocol import SCORE_MAX, SCORE_MIN, ScoringInputError, natural_sorted
 
 EPISODE_COLUMNS = ("task", "episode")
@@ -31,8 +38,32 @@ RATING_COLUMNS = ("task", "team", "episode", "rater", "score")
 VERDICT_COLUMNS = ("task", "team", "episode", "score")
 OUTPUT_FORMATS = (".csv", ".json")
 
+DISPLAY_DECIMALS = 4  # rounding of numbers in CSV and XLSX; JSON keeps full precision
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
+
 _INTEGER = re.compile(r"[+-]?\d+")
 _DELIMITERS = (",", ";", "\t")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a cell that a spreadsheet shows as text and never runs as a formula.
+
+    A text starting with a formula trigger gets a leading ``'``, as spreadsheets mark
+    text themselves; so does a text that :func:`from_spreadsheet_text` would
+    otherwise change, so that reading back always gives ``text`` exactly.
+    """
+    if text[:1] in FORMULA_TRIGGERS or from_spreadsheet_text(text) != text:
+        return TEXT_MARK + text
+    return text
+
+
+def from_spreadsheet_text(cell: str) -> str:
+    """The text of a cell written by :func:`spreadsheet_text` (other cells are unchanged)."""
+    if len(cell) > 1 and cell[0] == TEXT_MARK and (cell[1] in FORMULA_TRIGGERS or cell[1] == "'"):
+        return cell[1:]
+    return cell
 
 
 class TableError(ScoringInputError):
@@ -69,6 +100,7 @@ def _read_raw(path: Path, *, columns: Sequence[str]) -> _RawTable:
             if header is None or not any(cell.strip() for cell in header):
                 raise TableError("the file is empty", path=path)
             names = [cell.strip() for cell in header]
+            n_fields = len(header)
             positions = _column_positions(path=path, names=names, wanted=columns)
             pick = operator.itemgetter(*positions)
             width = max(positions) + 1
@@ -78,6 +110,13 @@ def _read_raw(path: Path, *, columns: Sequence[str]) -> _RawTable:
             for record in reader:
                 # blank lines, and rows of empty cells as spreadsheets write them
                 if any(record) and (len(record) > 1 or record[0].strip()):
+                    if len(record) > n_fields:
+                        raise TableError(
+                            f"{len(record)} fields where the header names {n_fields} columns "
+                            "(a text with a comma that is not quoted?)",
+                            path=path,
+                            line=first_line,
+                        )
                     if len(record) < width:  # the missing cells are reported as empty
                         record = record + [""] * (width - len(record))
                     rows.append(pick(record))
@@ -105,9 +144,11 @@ def _delimiter(header: str) -> str:
 
 
 def _stripped(values: pd.Series) -> pd.Series:
-    # Keys repeat a lot: stripping the distinct values is far cheaper than every row.
+    # Keys repeat a lot: cleaning the distinct values is far cheaper than every row.
     codes, uniques = pd.factorize(values)
-    stripped = np.array([str(value).strip() for value in uniques], dtype=object)
+    stripped = np.array(
+        [from_spreadsheet_text(str(value).strip()) for value in uniques], dtype=object
+    )
     return pd.Series(stripped[codes], index=values.index, dtype=str)
 
 
@@ -248,8 +289,156 @@ def read_verdicts(path: str | Path, *, episodes: pd.DataFrame | None = None) -> 
     return frame
 
 
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def _finite_or_none(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+@dataclass(frozen=True)
+class ProtocolCounts:
+    """The terms of the protocol's ``S = (3·N3 + 2·N2 + N1) / N_total`` for one team and task.
+
+    ``n_total`` gives every episode of ``E(task)`` ``raters_per_cell`` ratings (never
+    fewer than the ratings given); ``n_missing`` are those that count 0 because the
+    episode was not submitted, was rejected or is not (fully) rated yet.
+    """
+
+    n3: int
+    n2: int
+    n1: int
+    n0: int
+    n_missing: int
+    n_total: int
+
+    @property
+    def n_ratings(self) -> int:
+        return self.n3 + self.n2 + self.n1 + self.n0
+
+    @property
+    def score(self) -> float:
+        """``(3·N3 + 2·N2 + N1) / N_total``: ``S`` whenever every rated clip has the same
+        number of ratings, ``raters_per_cell``."""
+        return (3 * self.n3 + 2 * self.n2 + self.n1) / self.n_total if self.n_total else 0.0
+
+
+def protocol_counts(score: TaskScore, *, raters_per_cell: int) -> ProtocolCounts:
+    counts = score.counts
+    n_ratings = counts.n3 + counts.n2 + counts.n1 + counts.n0
+    n_total = max(score.n_expected * raters_per_cell, n_ratings)
+    return ProtocolCounts(
+        n3=counts.n3,
+        n2=counts.n2,
+        n1=counts.n1,
+        n0=counts.n0,
+        n_missing=n_total - n_ratings,
+        n_total=n_total,
+    )
+
+
+def raters_per_cell_of(ratings: pd.DataFrame) -> int:
+    """The most ratings any clip carries: the raters per clip, once rating is complete."""
+    if ratings.empty:
+        return 1
+    return int(ratings.groupby(["task", "team", "episode"], sort=False).size().max())
+
+
+RANKINGS_COLUMNS = (
+    "rank",
+    "team",
+    "final_score",
+    "ci_low",
+    "ci_high",
+    "rank_probability",
+    "n_ratings",
+    "n_total",
+    "coverage",
+)
+TASK_COLUMN_SUFFIXES = ("", "_n3", "_n2", "_n1", "_n0", "_n_missing", "_n_total")
+
+
+def rankings_columns(tasks: Sequence[str]) -> list[str]:
+    """The columns of every rankings file, ``manage.py rank`` and the app's exports alike.
+
+    The team's columns, then per task its score ``S`` (named as the task) and the
+    terms of :class:`ProtocolCounts` (``<task>_n3`` ... ``<task>_n_total``).
+    ``coverage`` is the share of the team's ``n_total`` ratings that are in.
+    """
+    return [
+        *RANKINGS_COLUMNS,
+        *(f"{task}{suffix}" for task in tasks for suffix in TASK_COLUMN_SUFFIXES),
+    ]
+
+
+def rankings_frame(board: Leaderboard, *, raters_per_cell: int) -> pd.DataFrame:
+    """One row per team, best first, in :func:`rankings_columns`, at full precision."""
+    rows = []
+    for standing in board.teams:
+        cells = [
+            protocol_counts(standing.tasks[task], raters_per_cell=raters_per_cell)
+            for task in board.tasks
+        ]
+        n_ratings = sum(cell.n_ratings for cell in cells)
+        n_total = sum(cell.n_total for cell in cells)
+        row: list[object] = [
+            standing.rank,
+            standing.team,
+            standing.final_score,
+            standing.ci_low,
+            standing.ci_high,
+            standing.rank_probability,
+            n_ratings,
+            n_total,
+            n_ratings / n_total if n_total else 0.0,
+        ]
+        for task, cell in zip(board.tasks, cells, strict=True):
+            row += [standing.tasks[task].score, cell.n3, cell.n2, cell.n1, cell.n0]
+            row += [cell.n_missing, cell.n_total]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=rankings_columns(board.tasks))
+
+
+def table_records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """JSON-ready rows at full precision: Python numbers, ``None`` for a missing value."""
+    records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    return [{str(key): _finite_or_none(value) for key, value in row.items()} for row in records]
+
+
+def for_people(
+    table: pd.DataFrame, *, decimals: int = DISPLAY_DECIMALS, mark_formulas: bool = True
+) -> pd.DataFrame:
+    """``table`` as CSV and XLSX show it: floats rounded and, with ``mark_formulas``,
+    texts that a spreadsheet would run as a formula marked as text (:func:`spreadsheet_text`).
+
+    Only text is marked: a negative number stays a number.
+    """
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values):
+            shown[column] = values.round(decimals)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            shown[column] = values.map(
+                lambda value: _cell_for_people(value, decimals=decimals, mark=mark_formulas)
+            )
+    if mark_formulas:
+        shown.columns = [spreadsheet_text(str(column)) for column in shown.columns]
+    return shown
+
+
+def _cell_for_people(value: object, *, decimals: int, mark: bool) -> object:
+    if isinstance(value, str):
+        return spreadsheet_text(value) if mark else value
+    if isinstance(value, float):
+        return round(value, decimals)
+    return value
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """``table`` as CSV for people (see :func:`for_people`).
+
+    Lines end in CRLF, as RFC 4180 has it: the writer then quotes every text holding
+    a line break, a lone carriage return included, so no text can split a row.
+    """
+    return for_people(table).to_csv(index=False, lineterminator="\r\n")
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -262,22 +451,28 @@ def check_output_path(path: str | Path) -> Path:
     return output
 
 
-def write_rankings(*, board: Leaderboard, path: str | Path) -> Path:
+def rankings_json(table: pd.DataFrame) -> str:
+    return json.dumps(table_records(table), indent=2, allow_nan=False) + "\n"
+
+
+def write_rankings(*, board: Leaderboard, path: str | Path, raters_per_cell: int) -> Path:
     """Write rankings as CSV or JSON, chosen by the extension of ``path``."""
     output = check_output_path(path)
     output.parent.mkdir(parents=True, exist_ok=True)
+    table = rankings_frame(board, raters_per_cell=raters_per_cell)
     if output.suffix.lower() == ".csv":
-        board.to_frame().to_csv(output, index=False, float_format="%.6f")
+        output.write_text(csv_text(table), encoding="utf-8")
     else:
-        records = [
-            {
-                key: _finite_or_none(value) if isinstance(value, float) else value
-                for key, value in record.items()
-            }
-            for record in board.to_records()
-        ]
-        output.write_text(json.dumps(records, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        output.write_text(rankings_json(table), encoding="utf-8")
     return output
+
+
+def check_resamples(n_boot: int) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or not 1 <= n_boot <= MAX_RESAMPLES:
+        raise ScoringInputError(
+            f"the number of bootstrap resamples must be an integer from 1 to {MAX_RESAMPLES}, "
+            f"not {n_boot!r}"
+        )
 
 
 def rank_files(
@@ -288,17 +483,27 @@ def rank_files(
     n_boot: int = 1000,
     seed: int | None = 0,
     confidence: float = 0.95,
+    raters_per_cell: int | None = None,
 ) -> Leaderboard:
     """Read a ratings export (and the rated set), rank the teams, write the rankings.
 
     Without an episodes file, the rated set of a task is the episodes rated in it.
+    Without ``raters_per_cell`` (which only counts ``n_total`` and ``n_missing``), it
+    is the most ratings any clip carries.
     """
     output = check_output_path(output_path)
+    check_resamples(n_boot)
+    if raters_per_cell is not None and raters_per_cell < 1:
+        raise ScoringInputError(f"raters per cell must be at least 1, not {raters_per_cell}")
     episodes = read_episodes(episodes_path) if episodes_path is not None else None
     ratings = read_ratings(ratings_path, episodes=episodes)
     rated_set = rated_set_from(episodes) if episodes is not None else None
     board = leaderboard(
         ratings=ratings, rated_set=rated_set, n_boot=n_boot, seed=seed, confidence=confidence
     )
-    write_rankings(board=board, path=output)
+    write_rankings(
+        board=board,
+        path=output,
+        raters_per_cell=raters_per_cell or raters_per_cell_of(ratings),
+    )
     return board

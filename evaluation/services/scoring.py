@@ -24,15 +24,22 @@ from django.core.cache import cache
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from annotate.models import Campaign
 from evaluation import selectors
+from evaluation.figures import LITERAL_TEXT
 from evaluation.scoring import (
+    MAX_RESAMPLES,
     Leaderboard,
     PairedComparison,
     ScoringInputError,
+    csv_text,
+    for_people,
     leaderboard,
     paired_comparison,
+    rankings_frame,
+    table_records,
 )
 
 matplotlib.use("Agg")  # figures are rendered on servers without a display
@@ -67,9 +74,14 @@ class ScoringParameters:
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
-        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 1:
+        if (
+            isinstance(self.n_boot, bool)
+            or not isinstance(self.n_boot, int)
+            or not 1 <= self.n_boot <= MAX_RESAMPLES
+        ):
             raise ScoringRequestError(
-                f"the number of bootstrap resamples must be a positive integer, not {self.n_boot!r}"
+                "the number of bootstrap resamples must be an integer from 1 to "
+                f"{MAX_RESAMPLES}, not {self.n_boot!r}"
             )
         if not 0.0 < self.confidence < 1.0:
             raise ScoringRequestError(
@@ -163,6 +175,7 @@ class CampaignLeaderboard:
     input_hash: str
     n_ratings: int
     teams_without_ratings: list[str]  # ranked at 0; a re-ranking of the export omits them
+    raters_per_cell: int  # the campaign's setting: N_total counts this many per episode
 
     def cell_coverage(self, *, team: str, task: str) -> selectors.Coverage:
         return self.coverage.get((team, task), selectors.Coverage(n_ratings=0, n_expected=0))
@@ -220,6 +233,7 @@ def _leaderboard_of(
         input_hash=input_hash,
         n_ratings=len(inputs.ratings),
         teams_without_ratings=[team for team in inputs.teams if team not in rated_teams],
+        raters_per_cell=campaign.raters_per_cell,
     )
 
 
@@ -297,43 +311,6 @@ class ExportFile:
     input_hash: str
 
 
-def rankings_table(board: Leaderboard) -> pd.DataFrame:
-    """rank, team, final_score, ci_low, ci_high, rank_probability, then one column per task."""
-    columns = ["rank", "team", "final_score", "ci_low", "ci_high", "rank_probability", *board.tasks]
-    rows = [
-        [
-            standing.rank,
-            standing.team,
-            standing.final_score,
-            standing.ci_low,
-            standing.ci_high,
-            standing.rank_probability,
-            *(standing.tasks[task].score for task in board.tasks),
-        ]
-        for standing in board.teams
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _finite_or_none(value: object) -> object:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _rankings_records(board: Leaderboard) -> list[dict[str, object]]:
-    # The shape of ``manage.py rank --output rankings.json``, so the two compare as is.
-    return [
-        {
-            key: (
-                {task: _finite_or_none(score) for task, score in value.items()}
-                if isinstance(value, dict)
-                else _finite_or_none(value)
-            )
-            for key, value in record.items()
-        }
-        for record in board.to_records()
-    ]
-
-
 def _iso(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
@@ -353,11 +330,6 @@ def _episodes_table(rated_set: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "episode"])
 
 
-def _json_rows(table: pd.DataFrame) -> list[dict[str, object]]:
-    records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-    return [{key: _finite_or_none(value) for key, value in row.items()} for row in records]
-
-
 def _meta(
     *, campaign: Campaign, what: str, input_hash: str, parameters: ScoringParameters, now
 ) -> dict[str, object]:
@@ -371,7 +343,7 @@ def _meta(
 
 
 def _csv_bytes(table: pd.DataFrame) -> bytes:
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_text(table).encode("utf-8")
 
 
 def _json_bytes(*, meta: dict[str, object], rows: list[dict[str, object]]) -> bytes:
@@ -379,13 +351,20 @@ def _json_bytes(*, meta: dict[str, object], rows: list[dict[str, object]]) -> by
     return (json.dumps(document, indent=2, allow_nan=False, default=str) + "\n").encode("utf-8")
 
 
+def _finite_or_none(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def _cell(sheet, value: object) -> WriteOnlyCell:
     value = _finite_or_none(value)
     if value is not None and not isinstance(value, str | int | float | bool):
         value = str(value)
+    if isinstance(value, str):
+        # Control characters (a pasted escape sequence, say) are not allowed in XLSX.
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        # A rater's comment is data: never let a spreadsheet run it as a formula.
+    if isinstance(value, str):
+        # A rater's comment is data: the cell is text, so no spreadsheet runs it as a formula.
         cell.data_type = "s"
     return cell
 
@@ -393,8 +372,9 @@ def _cell(sheet, value: object) -> WriteOnlyCell:
 def _xlsx_bytes(*, what: str, table: pd.DataFrame, meta: dict[str, object]) -> bytes:
     workbook = Workbook(write_only=True)
     data = workbook.create_sheet(what)
-    data.append([_cell(data, column) for column in table.columns])
-    for row in table.astype(object).where(table.notna(), None).itertuples(index=False):
+    shown = for_people(table, mark_formulas=False)  # XLSX cells are typed: text stays text
+    data.append([_cell(data, column) for column in shown.columns])
+    for row in shown.astype(object).where(shown.notna(), None).itertuples(index=False):
         data.append([_cell(data, value) for value in row])
     sheet = workbook.create_sheet("meta")
     sheet.append([_cell(sheet, "key"), _cell(sheet, "value")])
@@ -430,22 +410,19 @@ def campaign_export(
     input_hash = _input_hash(inputs, parameters)
     if what == "rankings":
         _checked_inputs(campaign=campaign, inputs=inputs)
-        board = _leaderboard_of(campaign=campaign, inputs=inputs, parameters=parameters).board
-        table = rankings_table(board)
-        json_rows = _rankings_records(board)
+        result = _leaderboard_of(campaign=campaign, inputs=inputs, parameters=parameters)
+        table = rankings_frame(result.board, raters_per_cell=result.raters_per_cell)
     elif what == "ratings":
         table = _ratings_table(inputs.ratings)
-        json_rows = _json_rows(table)
     else:
         table = _episodes_table(inputs.rated_set)
-        json_rows = _json_rows(table)
     meta = _meta(
         campaign=campaign, what=what, input_hash=input_hash, parameters=parameters, now=now
     )
     if fmt == "csv":
         content = _csv_bytes(table)
     elif fmt == "json":
-        content = _json_bytes(meta=meta, rows=json_rows)
+        content = _json_bytes(meta=meta, rows=table_records(table))
     else:
         content = _xlsx_bytes(what=what, table=table, meta=meta)
     return ExportFile(
@@ -465,9 +442,18 @@ def leaderboard_figure(*, board: Leaderboard, fmt: str = "png") -> bytes:
         raise ScoringRequestError(
             f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}"
         )
+    # Team names are drawn as written, never as math text (see evaluation.figures).
+    with matplotlib.rc_context(LITERAL_TEXT):
+        return _leaderboard_figure(board=board, fmt=fmt)
+
+
+def _leaderboard_figure(*, board: Leaderboard, fmt: str) -> bytes:
     standings = board.teams  # best first
     n_teams = len(standings)
-    figure = Figure(figsize=(7.5, 1.2 + 0.28 * max(n_teams, 1)), layout="constrained")
+    labels = [f"{s.rank}. {s.team}" for s in standings]
+    # Wider for long names (a 10-point character is about 0.076 in), so the plot keeps its room.
+    width = min(max(7.5, 5.0 + 0.076 * max(len(label) for label in labels)), 12.0)
+    figure = Figure(figsize=(width, 1.2 + 0.28 * max(n_teams, 1)), layout="constrained")
     axes = figure.subplots()
     positions = list(range(n_teams))[::-1]  # best at the top
     scores = [standing.final_score for standing in standings]
@@ -478,7 +464,7 @@ def leaderboard_figure(*, board: Leaderboard, fmt: str = "png") -> bytes:
     axes.errorbar(
         scores, positions, xerr=errors, fmt="o", color="#2454d6", ecolor="#9db4f0", capsize=3
     )
-    axes.set_yticks(positions, [f"{s.rank}. {s.team}" for s in standings])
+    axes.set_yticks(positions, labels)
     axes.set_xlim(0, 3)
     axes.set_xlabel(f"final score (0-3) with {board.confidence:.0%} bootstrap interval")
     axes.grid(axis="x", alpha=0.3)

@@ -1,4 +1,5 @@
-/* The rating page: two videos on one clock, the rubric, the keyboard, drafts.
+/* The rating page: two videos on one clock, the rubric, the keyboard, drafts. On a page
+ * without a rating form (an organizer reviewing a pair) only the player runs, read-only.
  *
  * Synchronisation: one element is the master clock (the reference, or the longer clip
  * when syncing by time); a requestAnimationFrame loop corrects the follower. Small drift
@@ -231,6 +232,8 @@
   const player = new SyncPlayer(reference, generated);
   const stage = $("stage");
   const form = $("rating-form");
+  // Without a rating form (an organizer reviewing a pair) the page only plays the two clips.
+  const rating = form !== null;
   const fields = $("rubric-fields");
   const submitButton = $("btn-submit");
   const comment = $("comment");
@@ -241,7 +244,7 @@
   if (config.cleared_draft) localStorage.removeItem(`refscore:draft:${config.cleared_draft}`);
 
   // ---- watching and time on the page ------------------------------------------------
-  const draft = JSON.parse(localStorage.getItem(draftKey) || "null");
+  const draft = rating ? JSON.parse(localStorage.getItem(draftKey) || "null") : null;
   const watchedBefore = { ref: draft?.watched_reference || 0, gen: draft?.watched_generated || 0 };
   let elapsedBefore = draft?.time_on_page_s || 0;
   let visibleSince = document.visibilityState === "visible" ? performance.now() : null;
@@ -261,6 +264,7 @@
 
   let wasUnlocked = false;
   function renderWatch() {
+    if (!rating) return;
     const wr = watchedRef();
     const wg = watchedGen();
     $("watch-ref").value = wr;
@@ -331,11 +335,13 @@
     errorBox.hidden = true;
     saveDraft();
   }
-  for (const name of ["final_state", "clean", "motion"]) {
-    for (const r of radios(name)) r.addEventListener("change", () => answer(name, r.value));
+  if (rating) {
+    for (const name of ["final_state", "clean", "motion"]) {
+      for (const r of radios(name)) r.addEventListener("change", () => answer(name, r.value));
+    }
+    for (const r of radios("score")) r.addEventListener("change", () => chooseScore(Number(r.value)));
+    comment.addEventListener("input", saveDraft);
   }
-  for (const r of radios("score")) r.addEventListener("change", () => chooseScore(Number(r.value)));
-  comment.addEventListener("input", saveDraft);
 
   function answerOpenQuestion(yes) {
     const state = valueOf("final_state");
@@ -346,6 +352,7 @@
 
   // ---- drafts ----------------------------------------------------------------------
   function saveDraft() {
+    if (!rating) return;
     const data = {
       score: valueOf("score"),
       final_state: valueOf("final_state"),
@@ -367,7 +374,7 @@
     for (const name of ["final_state", "clean", "motion", "score"]) if (draft[name] !== undefined) setRadio(name, draft[name]);
     if (typeof draft.comment === "string") comment.value = draft.comment;
   }
-  showBranch();
+  if (rating) showBranch();
   window.addEventListener("pagehide", saveDraft);
   setInterval(saveDraft, 5000);
 
@@ -453,11 +460,11 @@
     errorBox.textContent = message;
     errorBox.hidden = false;
   }
-  form.addEventListener("submit", (event) => {
+  form?.addEventListener("submit", (event) => {
     if (submitting) return event.preventDefault();
     if (!unlocked()) {
       event.preventDefault();
-      return flash(config.locked ? "This campaign is locked." : "Watch both clips to the end first.");
+      return flash(config.locked ? "This campaign takes no ratings now." : "Watch both clips to the end first.");
     }
     if (valueOf("score") === null) {
       event.preventDefault();
@@ -474,17 +481,17 @@
     submitButton.disabled = true;
   });
   const submit = () => {
-    if (!unlocked()) return flash(config.locked ? "This campaign is locked." : "Scoring is locked until both clips have played to the end once.");
+    if (!unlocked()) return flash(config.locked ? "This campaign takes no ratings now." : "Scoring is locked until both clips have played to the end once.");
     form.requestSubmit();
   };
 
   // ---- help ------------------------------------------------------------------------
   const help = $("help");
-  const toggleHelp = (show = help.hidden) => {
-    help.hidden = !show;
+  const toggleHelp = (show = help?.hidden) => {
+    if (help) help.hidden = !show;
   };
-  $("btn-help").addEventListener("click", () => toggleHelp());
-  $("btn-help-close").addEventListener("click", () => toggleHelp(false));
+  $("btn-help")?.addEventListener("click", () => toggleHelp());
+  $("btn-help-close")?.addEventListener("click", () => toggleHelp(false));
 
   // ---- keyboard ----------------------------------------------------------------------
   const typing = (el) => el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && !["radio", "range", "checkbox"].includes(el.type)) || el.isContentEditable);
@@ -530,6 +537,7 @@
     for (const n of ["0", "1", "2", "3"]) {
       actions[n] = () => (fields.disabled ? flash("Scoring is locked until both clips have played to the end once.") : chooseScore(Number(n)));
     }
+    if (!rating) for (const only of ["c", "y", "n", "0", "1", "2", "3", "Enter"]) delete actions[only];
     const action = actions[key] || actions[key.toLowerCase?.()];
     if (!action) return;
     event.preventDefault();
@@ -540,7 +548,7 @@
   const start = () => {
     if (!player.wantPlaying && reference.readyState >= 2 && generated.readyState >= 2) player.play();
   };
-  if (!config.locked) {
+  if (rating && !config.locked) {
     reference.addEventListener("canplay", start, { once: true });
     generated.addEventListener("canplay", start, { once: true });
     start();

@@ -4,13 +4,17 @@ import zipfile
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from annotate.models import Clip, Episode, MediaAsset, Submission, Task
 from annotate.services import ImportRefused, reference_import, submission_import
 from tests.videos import (
+    rotate_video,
     write_audio_only,
+    write_raw_avi,
     write_reference_tree,
     write_submission_tree,
     write_video,
@@ -154,9 +158,10 @@ def test_every_rejection_reason_is_reported(reference, tmp_path, settings):
 
 def test_zero_frame_video_is_refused_as_such(reference, tmp_path):
     write_zero_frames(tmp_path / "sub/task1/episode_0.mp4")
-    report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
-    assert report.accepted == []
-    assert dict(report.rejected)["task1/episode_0.mp4"] == "no frames"
+    with pytest.raises(ImportRefused, match="no file was accepted") as refused:
+        submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+    assert refused.value.report.accepted == []
+    assert dict(refused.value.report.rejected)["task1/episode_0.mp4"] == "no frames"
 
 
 def test_strict_import_with_a_rejection_writes_nothing(reference, tmp_path, settings):
@@ -187,7 +192,9 @@ def test_reimport_creates_a_new_version_and_keeps_the_old(reference, tmp_path):
     write_submission_tree(tmp_path / "v2", episodes=(0,), seed=2)
     submission_import(campaign=reference, team_name="dynamo", path=tmp_path / "v1")
 
-    report = submission_import(campaign=reference, team_name="dynamo", path=tmp_path / "v2")
+    report = submission_import(
+        campaign=reference, team_name="dynamo", path=tmp_path / "v2", allow_drop=True
+    )
 
     assert report.submission_version == 2
     versions = Submission.objects.filter(team__name="dynamo").order_by("version")
@@ -276,3 +283,164 @@ def test_commands_import_and_report(reference, tmp_path, capsys):
         )
     with pytest.raises(CommandError, match="no campaign"):
         call_command("import_reference", "nope", str(tmp_path / "sub"), verbosity=0)
+
+
+# --- what the probe refuses, and what the served copy is -----------------------------
+
+
+def write_image(path: Path, image_format: str) -> Path:
+    """A still image under a video's name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (144, 48), (200, 30, 30)).save(path, format=image_format)
+    return path
+
+
+@pytest.mark.parametrize(("image_format", "ffmpeg_name"), [("PNG", "png"), ("JPEG", "jpeg")])
+def test_an_image_named_mp4_is_no_clip_and_no_camera(
+    reference, tmp_path, image_format, ffmpeg_name
+):
+    write_video(tmp_path / "sub/task1/episode_0.mp4", width=144, height=48)
+    write_image(tmp_path / "sub/task1/episode_1.mp4", image_format)
+    cameras = write_reference_tree(tmp_path / "cameras", "per_episode", episodes=(0, 1))
+    write_image(cameras / "task1/episode_1/cam_left_wrist.mp4", image_format)
+
+    clips = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+    references = reference_import(campaign=reference, path=cameras)
+
+    reason = dict(clips.rejected)["task1/episode_1.mp4"]
+    assert reason.startswith(f"not a video container: FFmpeg reads it as {ffmpeg_name}_pipe")
+    assert "(an image)" in reason
+    assert clips.accepted == ["task1/episode_0"] and references.accepted == ["task1/episode_0"]
+    ((name, camera_reason),) = references.rejected
+    assert "task1/episode_1/cam_left_wrist.mp4" in name
+    assert camera_reason.startswith("task1/episode_1/cam_left_wrist.mp4: not a video container")
+
+
+def test_a_one_frame_video_is_refused(reference, tmp_path):
+    write_video(tmp_path / "sub/task1/episode_0.mp4", width=144, height=48)
+    write_video(tmp_path / "sub/task1/episode_1.mp4", width=144, height=48, frames=1)
+    report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+    assert dict(report.rejected) == {
+        "task1/episode_1.mp4": "a single frame: a still image, not a video"
+    }
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (15, 240), (320, 2)])
+def test_frames_under_the_minimum_size_are_refused_at_the_probe(
+    reference, tmp_path, settings, width, height
+):
+    write_video(tmp_path / "sub/task1/episode_0.mp4", width=144, height=48)
+    write_raw_avi(tmp_path / "sub/task1/episode_1.avi", width=width, height=height)
+
+    report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+
+    assert dict(report.rejected) == {
+        "task1/episode_1.avi": f"declared resolution {width}x{height} is under the minimum "
+        "of 16x16 pixels"
+    }
+    assert report.accepted == ["task1/episode_0"]
+    assert set(MediaAsset.objects.values_list("status", flat=True)) == {MediaAsset.Status.READY}
+    assert not MediaAsset.objects.filter(width__lt=16).exists()
+
+
+def test_the_smallest_accepted_frame_is_served(reference, tmp_path):
+    write_raw_avi(tmp_path / "sub/task1/episode_0.avi", width=16, height=16)
+    report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+    asset = Clip.objects.get().asset
+    assert report.accepted == ["task1/episode_0"]
+    assert (asset.status, asset.width, asset.height) == (MediaAsset.Status.READY, 16, 16)
+
+
+def served(asset: MediaAsset, settings) -> tuple[int, int, float, int, np.ndarray, int]:
+    """Width, height, rate, frames, first picture and rotation, read from the served file."""
+    with av.open(str(Path(settings.MEDIA_ROOT) / asset.playable)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        first = frames[0]
+        return (
+            first.width,
+            first.height,
+            float(stream.average_rate),
+            len(frames),
+            first.to_ndarray(format="rgb24"),
+            int(first.rotation or 0),
+        )
+
+
+def test_the_asset_describes_the_served_file_of_odd_size(reference, tmp_path, settings):
+    write_raw_avi(tmp_path / "sub/task1/episode_0.avi", width=673, height=225, frames=6)
+
+    submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+
+    asset = Clip.objects.get().asset
+    width, height, fps, frames, _, _ = served(asset, settings)
+    # H.264 in yuv420p needs even sides: the copy loses a column and a row, and says so.
+    assert (width, height, frames) == (672, 224, 6)
+    assert (asset.width, asset.height, asset.fps, asset.frame_count) == (width, height, fps, 6)
+
+
+def test_a_rotation_is_applied_to_the_served_copy(reference, tmp_path, settings):
+    upload = write_video(tmp_path / "sub/task1/episode_0.mp4", width=144, height=48)
+    with av.open(str(upload)) as container:
+        upright = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    rotate_video(upload, 90)
+
+    submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
+
+    asset = Clip.objects.get().asset
+    width, height, _, _, picture, rotation = served(asset, settings)
+    assert (width, height, rotation) == (48, 144, 0)
+    assert (asset.width, asset.height) == (48, 144)
+    # Turned a quarter counterclockwise, as a player shows the display matrix.
+    error = np.abs(picture.astype(int) - np.rot90(upright).astype(int)).mean()
+    assert error < 4, error
+
+
+def write_counting_camera(path: Path, *, fps: int, seconds: int, step: int) -> Path:
+    """A grey camera whose brightness counts its frames: frame i is i * step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        stream.options = {"preset": "ultrafast", "qp": "0"}
+        for index in range(fps * seconds):
+            image = np.full((32, 32, 3), index * step, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def test_cameras_with_different_rates_are_composited_on_their_timestamps(
+    campaign, tmp_path, settings
+):
+    root = tmp_path / "ref/task1/episode_0"
+    write_counting_camera(root / "cam_high.mp4", fps=10, seconds=3, step=8)
+    write_counting_camera(root / "cam_left_wrist.mp4", fps=30, seconds=3, step=2)
+    write_counting_camera(root / "cam_right_wrist.mp4", fps=10, seconds=3, step=8)
+
+    reference_import(campaign=campaign, path=tmp_path / "ref")
+
+    asset = Episode.objects.get().reference
+    # Three seconds at the fastest camera's rate, not 90 frames at the first camera's 10 fps.
+    assert (asset.fps, asset.frame_count, asset.duration_s) == (30.0, 90, 3.0)
+    with av.open(str(Path(settings.MEDIA_ROOT) / asset.playable)) as container:
+        rows = [
+            f.to_ndarray(format="rgb24")[16, :, 0].astype(int) for f in container.decode(video=0)
+        ]
+    for index in (0, 1, 2, 3, 44, 45, 89):
+        slow, fast = rows[index][16], rows[index][48]
+        assert abs(slow - index // 3 * 8) <= 3 and abs(fast - index * 2) <= 3, (index, slow, fast)
+
+
+def test_cameras_too_wide_side_by_side_are_refused_before_compositing(campaign, tmp_path):
+    root = tmp_path / "ref/task1/episode_0"
+    for camera in ("cam_high", "cam_left_wrist", "cam_right_wrist"):
+        write_raw_avi(root / f"{camera}.avi", width=4000, height=16, frames=2)
+    write_video(tmp_path / "ref/task1/episode_1.mp4", width=144, height=48)
+
+    report = reference_import(campaign=campaign, path=tmp_path / "ref")
+
+    ((names, reason),) = report.rejected
+    assert names.count("cam_") == 3
+    assert reason.startswith("side-by-side composite resolution 12000x16 is over the limit")
+    assert report.accepted == ["task1/episode_1"]

@@ -33,7 +33,7 @@ def world(campaign, annotator, tmp_path):
     reference_import(campaign=campaign, path=tmp_path / "ref")
     write_submission_tree(tmp_path / "sub", tasks=(3,), episodes=(0, 1, 2))
     submission_import(campaign=campaign, team_name=TEAM, path=tmp_path / "sub")
-    campaign.tasks.update(description="put the banana in the basket")
+    campaign.tasks.update(title="Banana", instruction="put the banana in the basket")
     clips = list(Clip.objects.order_by("episode__number"))
     # The seeded queue order differs from the episode order on purpose.
     assignments = [
@@ -356,3 +356,53 @@ def test_the_rating_loop_keeps_a_small_fixed_query_budget(
             content_type="application/json",
         )
         assert made.status_code == 201
+
+
+def test_the_queue_and_the_rating_page_tell_what_the_robot_should_do(client, annotator, world):
+    campaign = world["campaign"]
+    campaign.tasks.update(
+        title="Banana <b>", instruction="Put the banana in the basket.\nThen let go."
+    )
+    client.force_login(annotator)
+    guideline = reverse("guideline", args=[campaign.slug])
+    queue = client.get(reverse("queue")).content.decode()
+    row = re.search(r'<tr data-task="3">(.*?)</tr>', queue, re.S).group(1)
+    assert "<strong>Banana &lt;b&gt;</strong>" in row
+    assert "Put the banana in the basket.<br>Then let go." in row and "—" not in row
+    assert f'href="{guideline}"' in queue
+
+    page = client.get(reverse("rate", args=[world["ordered"][0].pk])).content.decode()
+    box = re.search(r'<section class="instruction" id="task-instruction".*?</section>', page, re.S)
+    assert "Put the banana in the basket.<br>Then let go." in box.group(0)
+    assert f'href="{guideline}"' in box.group(0)
+    assert "Banana &lt;b&gt;" in page
+    assert_blind(page, world)
+    # The guideline the page links to opens for this annotator, and is blind too.
+    opened = client.get(guideline)
+    assert opened.status_code == 200 and "insert the ear into the box" in opened.content.decode()
+    assert_blind(opened.content.decode(), world)
+
+
+def test_the_api_queue_carries_the_task_title_and_instruction(api, world):
+    world["campaign"].tasks.update(title="Banana", instruction="Put it in the basket.")
+    [campaign] = api.get("/api/me/queue/").json()
+    assert (campaign["state"], campaign["accepts_ratings"]) == ("open", True)
+    task = campaign["tasks"][0]
+    assert (task["task_title"], task["task_instruction"]) == ("Banana", "Put it in the basket.")
+    taken = api.post("/api/me/next/", {"campaign": world["campaign"].slug}, format="json").json()
+    assert (taken["task_title"], taken["task_instruction"]) == ("Banana", "Put it in the basket.")
+
+
+def test_a_campaign_not_open_shows_its_state_and_no_start_button(client, annotator, world):
+    from annotate.models import Campaign
+
+    client.force_login(annotator)
+    campaign = world["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.DRAFT)
+    page = client.get(reverse("queue")).content.decode()
+    assert "not open yet" in page and "Start rating" not in page
+    rate = client.get(reverse("rate", args=[world["ordered"][0].pk])).content.decode()
+    assert "This campaign is not open yet" in rate
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.LOCKED)
+    page = client.get(reverse("queue")).content.decode()
+    assert '<span class="badge">locked</span>' in page and "Start rating" not in page

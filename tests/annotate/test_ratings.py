@@ -7,7 +7,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotate.models import Assignment, MediaAsset, Rating, RatingRevision
+from annotate.models import Assignment, Campaign, MediaAsset, Rating, RatingRevision
 from annotate.services import (
     RatingRefused,
     annotator_queue,
@@ -16,6 +16,7 @@ from annotate.services import (
     assignment_position,
     assignment_upcoming,
     assignments_current,
+    campaign_state_change,
     rating_revise,
     rating_submit,
     rubric_resolve,
@@ -228,8 +229,7 @@ def test_someone_elses_assignment_is_refused(queue_of_three):
 def test_a_locked_campaign_takes_no_rating_and_no_revision(queue_of_three):
     user, ordered = queue_of_three
     rating_submit(assignment=ordered[0], user=user, score=3, **WATCHED)
-    ordered[0].campaign.locked = True
-    ordered[0].campaign.save()
+    campaign_state_change(campaign=ordered[0].campaign, to_state=Campaign.State.LOCKED, by=None)
     with pytest.raises(RatingRefused, match="locked"):
         rating_submit(assignment=ordered[1], user=user, score=3, **WATCHED)
     with pytest.raises(RatingRefused, match="locked"):
@@ -373,3 +373,113 @@ def test_opening_a_stale_copy_keeps_the_first_start(queue_of_three):
     assert (opened.status, opened.started_at) == (Assignment.Status.IN_PROGRESS, NOW)
     stored = Assignment.objects.get(pk=stale.pk)
     assert (stored.status, stored.started_at) == (Assignment.Status.IN_PROGRESS, NOW)
+
+
+@pytest.fixture
+def superseded(queue_of_three):
+    """The annotator's first clip, after its team imported a newer version of that episode."""
+    user, ordered = queue_of_three
+    old = ordered[0]
+    newer = SubmissionFactory(team=old.clip.submission.team, version=2)
+    ClipFactory(submission=newer, episode=old.clip.episode)
+    return user, old
+
+
+def test_a_superseded_clip_takes_no_rating_and_does_not_open(superseded):
+    user, old = superseded
+    with pytest.raises(RatingRefused, match="newer one has replaced"):
+        rating_submit(assignment=old, user=user, score=3, **WATCHED)
+    with pytest.raises(RatingRefused, match="newer one has replaced"):
+        assignment_open(assignment=old, user=user)
+    old.refresh_from_db()
+    assert old.status == Assignment.Status.PENDING and not Rating.objects.exists()
+
+
+def test_a_superseded_clip_is_refused_by_the_api_and_the_page(superseded, client):
+    from rest_framework.test import APIClient
+
+    user, old = superseded
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.post(f"/api/me/assignments/{old.pk}/rating/", {"score": 3, **WATCHED})
+    assert response.status_code == 400
+    assert "newer one has replaced" in str(response.json()["detail"])
+    client.force_login(user)
+    page = client.get(f"/rate/{old.pk}/", follow=True)
+    assert page.redirect_chain[-1][0] == "/queue/"
+    assert "newer one has replaced" in page.content.decode()
+    assert not Rating.objects.exists()
+
+
+def test_a_locked_campaign_hands_out_and_starts_no_clip(queue_of_three):
+    from rest_framework.test import APIClient
+
+    user, ordered = queue_of_three
+    campaign_state_change(campaign=ordered[0].campaign, to_state=Campaign.State.LOCKED, by=None)
+    api = APIClient()
+    api.force_authenticate(user)
+    assert api.post("/api/me/next/", {}).status_code == 204
+    assert assignment_next(user=user) is None
+    assert assignment_upcoming(user=user) is None
+    # The page may still show a clip, read-only, but it starts nothing.
+    assignment_open(assignment=ordered[0], user=user)
+    assert set(Assignment.objects.values_list("status", "started_at")) == {
+        (Assignment.Status.PENDING, None)
+    }
+
+
+def test_the_server_measures_the_time_from_opening_to_each_stored_rating(queue_of_three):
+    user, ordered = queue_of_three
+    opened = assignment_next(user=user, now=NOW)
+    rating = rating_submit(
+        assignment=opened,
+        user=user,
+        score=3,
+        time_on_page_s=500,  # the page's own figure, kept beside the server's
+        now=NOW + dt.timedelta(seconds=90),
+        **WATCHED,
+    )
+    rating_revise(assignment=opened, user=user, score=1, now=NOW + dt.timedelta(minutes=5))
+    rating.refresh_from_db()
+    assert (rating.time_on_page_s, rating.server_time_s) == (500, 90)
+    history = list(rating.revisions.values_list("revision", "server_time_s"))
+    assert history == [(1, 90), (2, 300)]
+
+
+def test_a_rating_of_a_clip_never_opened_has_no_server_time(queue_of_three):
+    user, ordered = queue_of_three
+    rating = rating_submit(assignment=ordered[1], user=user, score=3, **WATCHED)
+    assert rating.watched_reference == 1.0 and rating.server_time_s is None
+
+
+@pytest.mark.parametrize(
+    ("score", "accepted"), [("3 ", True), (" 2", True), ("1.0", True), ("3.5", False), ("4", False)]
+)
+def test_the_page_and_the_api_read_a_score_the_same_way(queue_of_three, client, score, accepted):
+    from rest_framework.test import APIClient
+
+    user, ordered = queue_of_three
+    api = APIClient()
+    api.force_authenticate(user)
+    by_api = api.post(f"/api/me/assignments/{ordered[0].pk}/rating/", {"score": score, **WATCHED})
+    client.force_login(user)
+    client.post(f"/rate/{ordered[1].pk}/submit", {"score": score, **WATCHED})
+    stored = dict(Rating.objects.values_list("assignment_id", "score"))
+    assert (by_api.status_code == 201) is accepted
+    assert (ordered[1].pk in stored) is accepted
+    if accepted:
+        assert stored[ordered[0].pk] == stored[ordered[1].pk] == int(float(score))
+
+
+def test_the_page_says_no_change_when_a_revision_changes_nothing(queue_of_three, client):
+    user, ordered = queue_of_three
+    rating_submit(assignment=ordered[0], user=user, score=2, comment="fine", **WATCHED)
+    client.force_login(user)
+    form = {"score": "2", "comment": "fine", **WATCHED}
+    page = client.post(f"/rate/{ordered[0].pk}/submit", form, follow=True)
+    text = page.content.decode()
+    assert "No change" in text and "Rating revised" not in text
+    assert RatingRevision.objects.count() == 1
+    page = client.post(f"/rate/{ordered[0].pk}/submit", {**form, "score": "1"}, follow=True)
+    assert "Rating revised" in page.content.decode()
+    assert RatingRevision.objects.count() == 2

@@ -295,3 +295,29 @@ def test_clips_of_different_length_and_frame_rate_stay_in_phase(
         """() => { const r = document.getElementById('video-ref'), g = document.getElementById('video-gen');
                    return Math.abs(r.currentTime / r.duration - 1.0 / g.duration) < 0.01; }"""
     )
+
+
+DRAFT_KEYS_JS = """() => Object.keys(localStorage).filter((k) => k.startsWith('refscore:draft:'))"""
+
+
+def test_logging_out_clears_the_rating_drafts(live_server, page, demo_campaign, django_user_model):
+    user = django_user_model.objects.get(username=USERNAME)
+    first = queue_of(demo_campaign, user)[0]
+    base = live_server.url
+    log_in(page, base, USERNAME, DEMO_PASSWORD)
+    press_start(page)
+    page.wait_for_url(f"{base}/rate/{first.pk}/")
+    page.keyboard.press("c")
+    page.keyboard.type("left before the end")
+    page.keyboard.press("Escape")
+    page.wait_for_function(f"() => localStorage.getItem('refscore:draft:{first.pk}') !== null")
+
+    page.click("text=Log out")
+    page.wait_for_url(f"{base}/accounts/login/?logged_out=1")
+
+    assert page.is_visible("#logged-out")
+    assert page.evaluate(DRAFT_KEYS_JS) == []
+    # The next person to sign in on this browser finds an empty comment.
+    log_in(page, base, USERNAME, DEMO_PASSWORD)
+    page.goto(f"{base}/rate/{first.pk}/")
+    assert page.input_value("#comment") == ""

@@ -66,16 +66,24 @@ def test_page_api_and_offline_command_agree(staff_client, organizer, data, tmp_p
                 assert get(key) == pytest.approx(row[key], abs=1e-12), key
         api_tasks = {task["task"]: task["score"] for task in api_teams[row["team"]]["tasks"]}
         page_tasks = {cell.task: cell.score for cell in page_rows[row["team"]].tasks}
-        assert api_tasks == pytest.approx(row["tasks"]) == page_tasks
+        offline_tasks = {task: row[task] for task in ("task1", "task2")}
+        assert api_tasks == pytest.approx(offline_tasks) == page_tasks
+        page_row = page_rows[row["team"]]
+        assert (page_row.n_ratings, page_row.n_total) == (row["n_ratings"], row["n_total"])
+        for cell in page_row.tasks:
+            shown = (cell.n3, cell.n2, cell.n1, cell.n0, cell.n_missing, cell.n_total)
+            ends = ("_n3", "_n2", "_n1", "_n0", "_n_missing", "_n_total")
+            assert shown == tuple(row[f"{cell.task}{end}"] for end in ends)
 
 
 def test_page_shows_counts_intervals_coverage_and_drilldown_links(staff_client, data):
     page = staff_client.get(reverse("leaderboard", args=["web"]))
     html = page.content.decode()
     row = page.context["rows"][0]
-    assert row.n_expected_ratings == 2 * 4 * 3 and row.coverage_percent == 100.0
+    assert row.n_total == 2 * 4 * 3 and row.coverage_percent == 100.0
     cell = row.tasks[0]
-    assert cell.n3 + cell.n2 + cell.n1 + cell.n0 == 4 * 3
+    assert cell.n3 + cell.n2 + cell.n1 + cell.n0 == cell.n_total == 4 * 3
+    assert cell.n_missing == 0 and cell.reproduces_score
     assert 0 <= row.bar_left <= row.marker <= row.bar_left + row.bar_width + 0.01 <= 100.01
     assert 'class="ci-bar"' in html
     team_id = next(team.pk for team in data.teams if team.name == row.team)
@@ -144,6 +152,8 @@ def test_rankings_api_carries_intervals_probabilities_and_counts(client, organiz
     task = team["tasks"][0]
     assert task["n3"] + task["n2"] + task["n1"] + task["n0"] == task["n_ratings"] == 12
     assert task["n_expected_clips"] == 4 and task["n_expected_ratings"] == 12
+    assert (task["n_missing"], task["n_total"]) == (0, 12)
+    assert (team["n_total"], team["coverage"]) == (24, 1.0)
     too_many = client.get(
         reverse("api-rankings", args=["web"]), {"bootstrap": 10**7}, **api_headers(organizer)
     )
@@ -230,16 +240,17 @@ def test_exports_page_lists_every_file_and_the_hash(staff_client, data):
     ],
 )
 def test_pages_are_staff_only(client, annotator, data, name, args):
+    anonymous = client.get(reverse(name, args=args))
+    assert anonymous.status_code == 302
+    assert "login" in anonymous["Location"]
     client.force_login(annotator)
-    response = client.get(reverse(name, args=args))
-    assert response.status_code == 302
-    assert "login" in response["Location"]
+    assert client.get(reverse(name, args=args)).status_code == 403
 
 
 def test_drilldown_is_staff_only(client, annotator, data):
     client.force_login(annotator)
     response = client.get(reverse("leaderboard-drilldown", args=["web", data.teams[0].pk, "task1"]))
-    assert response.status_code == 302
+    assert response.status_code == 403
 
 
 def test_api_is_staff_only(client, annotator, data):
@@ -269,3 +280,87 @@ def test_empty_campaign_page_explains_itself(staff_client, campaign):
     response = staff_client.get(reverse("leaderboard", args=[campaign.slug]))
     assert response.status_code == 200
     assert "no task yet" in response.content.decode() or "no team" in response.content.decode()
+
+
+def test_counts_beside_a_task_score_reproduce_it_with_missing_episodes(staff_client):
+    """team1 sent no task2/episode_1 and team0 no task1/episode_3: 3 ratings each count 0."""
+    data = rated_campaign(
+        n_teams=2, n_tasks=2, n_episodes=4, seed=5, slug="gaps", skip={(1, 1, 1), (0, 0, 3)}
+    )
+    page = staff_client.get(reverse("leaderboard", args=["gaps"]))
+    html = page.content.decode()
+    for row in page.context["rows"]:
+        for cell in row.tasks:
+            given = [
+                score
+                for (team, task, _), scores in data.scores.items()
+                if (team, task) == (row.team, cell.task)
+                for score in scores
+            ]
+            assert (cell.n3, cell.n2, cell.n1, cell.n0) == tuple(
+                given.count(k) for k in (3, 2, 1, 0)
+            )
+            assert cell.n_total == 4 * 3
+            assert cell.n_missing == 12 - len(given)
+            assert (3 * cell.n3 + 2 * cell.n2 + cell.n1) / cell.n_total == pytest.approx(cell.score)
+            assert cell.reproduces_score
+            assert (
+                f'+<span class="n-missing">{cell.n_missing}</span> of '
+                f'<span class="n-total">{cell.n_total}</span>'
+            ) in html
+    missing = {
+        (row.team, cell.task): cell.n_missing for row in page.context["rows"] for cell in row.tasks
+    }
+    assert missing == {
+        ("team0", "task1"): 3,
+        ("team0", "task2"): 0,
+        ("team1", "task1"): 0,
+        ("team1", "task2"): 3,
+    }
+    team1 = next(row for row in page.context["rows"] if row.team == "team1")
+    assert (team1.n_ratings, team1.n_total, team1.coverage_percent) == (21, 24, 87.5)
+    api = staff_client.get(reverse("api-rankings", args=["gaps"])).json()
+    api_missing = {
+        (team["team"], task["task"]): (task["n_missing"], task["n_total"])
+        for team in api["teams"]
+        for task in team["tasks"]
+    }
+    assert api_missing == {key: (n_missing, 12) for key, n_missing in missing.items()}
+    assert "N_total" in html and "(3·N3 + 2·N2 + N1) / N_total" in html
+
+
+def test_release_gate_opens_on_the_first_two_teams_and_names_its_p_values(staff_client, data):
+    page = staff_client.get(reverse("leaderboard", args=["web"]))
+    form = page.context["form"]
+    first, second = (row.team for row in page.context["rows"][:2])
+    assert first != second
+    assert (form["candidate"].value(), form["incumbent"].value()) == (first, second)
+    html = page.content.decode()
+    assert f'<option value="{first}" selected>' in html.split('name="incumbent"')[0]
+    assert f'<option value="{second}" selected>' in html.split('name="incumbent"')[1]
+
+    compared = staff_client.get(
+        reverse("leaderboard", args=["web"]),
+        {"candidate": first, "incumbent": second, "margin": "0.1"},
+    ).content.decode()
+    assert "P (beats" not in compared and "p (beats" not in compared
+    assert "One-sided p-value (H<sub>0</sub>: difference ≤ 0.1)" in compared
+    assert "not the probability that it wins" in compared
+    assert "below 0.05" in compared
+
+
+def test_exports_are_in_the_campaign_navigation(staff_client, data):
+    exports_url = reverse("exports", args=["web"])
+    for name in ("leaderboard", "agreement", "assignments", "exports"):
+        html = staff_client.get(reverse(name, args=["web"])).content.decode()
+        nav = html.split('<nav class="subnav">', 1)[1].split("</nav>", 1)[0]
+        assert f'<a href="{exports_url}">Exports</a>' in nav, name
+
+
+@pytest.mark.parametrize("name", ["$x", "x$^$y", r"Lab $\undefinedmacro$", "cost: $5 and $"])
+def test_figure_draws_team_names_as_written(staff_client, data, name):
+    data.teams[0].name = name
+    data.teams[0].save()
+    for fmt in ("png", "svg"):
+        response = staff_client.get(reverse("leaderboard-figure", args=["web", fmt]))
+        assert response.status_code == 200, fmt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import resource
 from io import StringIO
 from pathlib import Path
 
@@ -64,8 +65,39 @@ def test_rank_writes_csv(tmp_path: Path) -> None:
     assert "Ranked 2 teams over 2 tasks" in message
     frame = pd.read_csv(output)
     assert frame[["rank", "team"]].values.tolist() == [[1, "A"], [2, "B"]]
-    assert frame.loc[0, "final_score"] == pytest.approx(8 / 3)
-    assert frame.loc[1, "task1"] == pytest.approx(5 / 3)
+    # Rounded for people: 8/3 is written 2.6667, not 2.6666666666666665.
+    assert frame.loc[0, "final_score"] == round(8 / 3, 4)
+    assert frame.loc[1, "task1"] == round(5 / 3, 4)
+    assert "2.6667," in output.read_text() and "2.66666" not in output.read_text()
+    # B's task1: ratings 1, 2, 2 on each of two episodes: N3/N2/N1/N0 = 0/4/2/0 of 6.
+    counts = [frame.loc[1, f"task1{end}"] for end in ("_n3", "_n2", "_n1", "_n0")]
+    assert counts == [0, 4, 2, 0]
+    assert (frame.loc[1, "task1_n_missing"], frame.loc[1, "task1_n_total"]) == (0, 6)
+    assert (frame.loc[1, "n_ratings"], frame.loc[1, "n_total"], frame.loc[1, "coverage"]) == (
+        9,
+        9,
+        1.0,
+    )
+
+
+def test_rank_counts_missing_episodes_in_n_total(tmp_path: Path) -> None:
+    """A team that did not send task1/e2: its three ratings count 0 and N_total stays 6."""
+    ratings, episodes = good_files(tmp_path)
+    lines = ratings.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if ",task1,B,e2," not in line]
+    write(ratings, "".join(kept))
+    output = tmp_path / "rankings.csv"
+    rank("--ratings", str(ratings), "--episodes", str(episodes), "--output", str(output))
+    team_b = pd.read_csv(output).set_index("team").loc["B"]
+    counts = [int(team_b[f"task1{end}"]) for end in ("_n3", "_n2", "_n1", "_n0")]
+    assert counts == [0, 2, 1, 0]
+    assert (team_b["task1_n_missing"], team_b["task1_n_total"]) == (3, 6)
+    n3, n2, n1, _ = counts
+    assert (3 * n3 + 2 * n2 + n1) / team_b["task1_n_total"] == pytest.approx(
+        team_b["task1"], abs=1e-4
+    )
+    assert team_b["task1"] == round((1 + 2 + 2) / 3 / 2, 4)  # e2 counts 0
+    assert (team_b["n_ratings"], team_b["n_total"]) == (6, 9)
 
 
 def test_rank_writes_json_reproducibly(tmp_path: Path) -> None:
@@ -86,10 +118,10 @@ def test_rank_writes_json_reproducibly(tmp_path: Path) -> None:
         )
     assert first.read_text() == second.read_text()
     records = json.loads(first.read_text())
-    assert records[0]["team"] == "A" and records[0]["tasks"] == {
-        "task1": pytest.approx(8 / 3),
-        "task2": pytest.approx(8 / 3),
-    }
+    assert records[0]["team"] == "A"
+    # JSON keeps full precision, where CSV rounds.
+    assert records[0]["task1"] == records[0]["task2"] == pytest.approx(8 / 3, abs=1e-15)
+    assert records[0]["task1_n3"] == 4 and records[0]["task1_n_total"] == 6
 
 
 @pytest.mark.parametrize(
@@ -150,5 +182,51 @@ def test_bad_episodes_file_and_output_raise_command_errors(tmp_path: Path) -> No
         )
     with pytest.raises(CommandError, match=r"must end in \.csv or \.json"):
         rank("--ratings", str(ratings), "--output", str(tmp_path / "r.txt"))
-    with pytest.raises(CommandError, match="n_boot must be a positive integer"):
+    with pytest.raises(CommandError, match="from 1 to 20000, not 0"):
         rank("--ratings", str(ratings), "--output", str(tmp_path / "r.csv"), "--bootstrap", "0")
+
+
+def test_bootstrap_is_capped_before_any_memory_is_spent(tmp_path: Path) -> None:
+    ratings, episodes = good_files(tmp_path)
+    output = tmp_path / "r.csv"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CommandError) as caught:
+        rank(
+            "--ratings",
+            str(ratings),
+            "--episodes",
+            str(episodes),
+            "--output",
+            str(output),
+            "--bootstrap",
+            "100000000",
+        )
+    assert str(caught.value) == (
+        "the number of bootstrap resamples must be an integer from 1 to 20000, not 100000000"
+    )
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
+    assert not output.exists()
+    rank("--ratings", str(ratings), "--output", str(output), "--bootstrap", "20000")
+    assert output.exists()
+
+
+def test_a_row_with_extra_fields_is_refused_with_its_line(tmp_path: Path) -> None:
+    ratings, episodes = good_files(tmp_path)
+    lines = ratings.read_text().splitlines(keepends=True)
+    # An unquoted comma in the comment shifts it into an eleventh field.
+    lines[4] = lines[4].rstrip("\n") + "arm jitters, then ok\n"
+    write(ratings, "".join(lines))
+    with pytest.raises(CommandError) as caught:
+        rank(
+            "--ratings",
+            str(ratings),
+            "--episodes",
+            str(episodes),
+            "--output",
+            str(tmp_path / "r.csv"),
+        )
+    assert str(caught.value) == (
+        "ratings.csv, line 5: 11 fields where the header names 10 columns "
+        "(a text with a comma that is not quoted?)"
+    )
+    assert not (tmp_path / "r.csv").exists()

@@ -25,6 +25,9 @@ EXPORT_HEADER = (
 )
 
 
+COUNT_COLUMN_ENDS = ("", "_n3", "_n2", "_n1", "_n0", "_n_missing", "_n_total")
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -184,8 +187,11 @@ def test_rank_files_writes_csv_with_natural_task_order(tmp_path: Path) -> None:
         "final_score",
         "ci_low",
         "ci_high",
-        "task2",
-        "task10",
+        "rank_probability",
+        "n_ratings",
+        "n_total",
+        "coverage",
+        *(f"{task}{end}" for task in ("task2", "task10") for end in COUNT_COLUMN_ENDS),
     ]
     assert frame["team"].tolist() == ["alpha", "beta", "gamma"]
     assert frame["rank"].tolist() == [1, 2, 2]
@@ -194,6 +200,12 @@ def test_rank_files_writes_csv_with_natural_task_order(tmp_path: Path) -> None:
     assert frame.loc[0, "task10"] == pytest.approx(1.5)
     assert frame.loc[0, "final_score"] == pytest.approx(1.75)
     assert board.teams[0].tasks["task10"].n_expected == 2
+    # Two raters per clip at most, so N_total is 2 episodes x 2 ratings; alpha's e2 of
+    # task2 has one rating (1) of two: S = (3 + 1) / 2 averages the clips' means.
+    alpha = frame.iloc[0]
+    assert [alpha[f"task2{end}"] for end in COUNT_COLUMN_ENDS[1:]] == [2, 0, 1, 0, 1, 4]
+    assert [alpha[f"task10{end}"] for end in COUNT_COLUMN_ENDS[1:]] == [2, 0, 0, 0, 2, 4]
+    assert (alpha["n_ratings"], alpha["n_total"], alpha["coverage"]) == (5, 8, 0.625)
 
 
 def test_rank_files_writes_json(tmp_path: Path) -> None:
@@ -202,9 +214,11 @@ def test_rank_files_writes_json(tmp_path: Path) -> None:
     rank_files(ratings_path=ratings, episodes_path=episodes, output_path=output, n_boot=200)
     records = json.loads(output.read_text())
     assert [record["team"] for record in records] == ["alpha", "beta", "gamma"]
-    assert set(records[0]) >= {"rank", "team", "final_score", "ci_low", "ci_high", "tasks"}
-    assert list(records[0]["tasks"]) == ["task2", "task10"]
-    assert records[1]["tasks"]["task2"] == pytest.approx(1.0)  # beta: 2 on e1, e2 missing
+    assert set(records[0]) >= {"rank", "team", "final_score", "ci_low", "ci_high", "task2"}
+    assert list(records[0])[9:] == [
+        f"{task}{end}" for task in ("task2", "task10") for end in COUNT_COLUMN_ENDS
+    ]
+    assert records[1]["task2"] == pytest.approx(1.0)  # beta: 2 on e1, e2 missing
 
 
 def test_rank_files_without_episodes_uses_rated_episodes(tmp_path: Path) -> None:

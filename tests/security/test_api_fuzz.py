@@ -23,7 +23,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from annotate.models import Assignment, ImportJob
+from annotate.models import Assignment, ImportJob, Submission
 from annotate.services import api_token_issue
 from annotate.services.demo import demo_ratings_simulate
 
@@ -34,7 +34,8 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES_PER_OPERATION = 15
-# What our path converters accept: int for *_id, slug and str (narrowed to a slug) otherwise.
+# What our path converters accept: int for *_id and a task's number, slug and str (narrowed
+# to a slug) otherwise.
 _ROUTABLE_ID = re.compile(r"[0-9]+")
 _ROUTABLE = re.compile(r"[-a-zA-Z0-9_]+")
 
@@ -59,6 +60,10 @@ def _real_rows(campaign) -> dict[str, list]:
         "job_id": [job.pk],
         "assignment_id": list(annotator_assignments.values_list("pk", flat=True)[:5]),
         "username": ["annotator1", "annotator2"],
+        "number": list(campaign.tasks.values_list("number", flat=True)),
+        "submission_id": list(
+            Submission.objects.filter(team__campaign=campaign).values_list("pk", flat=True)
+        ),
     }
 
 
@@ -92,7 +97,7 @@ def _schema_for(rows: dict[str, list]):
         # is not the API's, and never reaches a view.
         for name, value in (path_parameters or {}).items():
             real = rows.get(name)
-            routable = _ROUTABLE_ID if name.endswith("_id") else _ROUTABLE
+            routable = _ROUTABLE_ID if name.endswith("_id") or name == "number" else _ROUTABLE
             if real and (len(str(value)) % 4 or not routable.fullmatch(str(value))):
                 path_parameters[name] = real[len(str(value)) % len(real)]
         return path_parameters

@@ -207,7 +207,40 @@ def lying_bomb_zip(path: Path, good: Path) -> Path:
     return path
 
 
+def long_name_zip(path: Path, good: Path) -> Path:
+    """A folder name of 300 characters: no file system takes it."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(good, "task1/episode_0.mp4")
+        archive.write(good, f"{'x' * 300}/task1/episode_1.mp4")
+    return path
+
+
+def clashing_zip(path: Path, good: Path) -> Path:
+    """A file task1 and a file inside a folder task1."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("task1", b"not a folder")
+        archive.write(good, "task1/episode_0.mp4")
+    return path
+
+
+def duplicate_member_zip(path: Path, good: Path) -> Path:
+    """The same member name twice: extracting both would keep the second one silently."""
+    with zipfile.ZipFile(path, "w") as archive, pytest.warns(UserWarning, match="Duplicate"):
+        archive.write(good, "task1/episode_0.mp4")
+        archive.writestr("task1/episode_0.mp4", b"another file")
+    return path
+
+
 BAD_ARCHIVES = {
+    "long_name": (long_name_zip, r"name too long in archive: x{80}.*\(300 bytes in one name"),
+    "file_and_folder_clash": (
+        clashing_zip,
+        r"task1 is both a file and the folder of task1/episode_0\.mp4",
+    ),
+    "duplicate_member": (
+        duplicate_member_zip,
+        r"duplicate member in archive: task1/episode_0\.mp4 appears more than once",
+    ),
     "path_traversal": (traversal_zip, r"path escapes the archive: \.\./\.\./escape\.mp4"),
     "decompression_bomb": (bomb_zip, r"compression ratio \d+:1 looks like a decompression bomb"),
     "bomb_with_lying_headers": (

@@ -6,17 +6,25 @@ URL of each HTML page (the rating page's players, its preloaded next clip and it
 config), calls every annotator API endpoint, and rates one clip through the page and
 one through the API so that the pages after a rating are crawled too. No body, header
 or URL may carry a team's identity, a submission's file or folder names, or the judge.
+Every team's clips are imported with the team's name in every tag an MP4 can hold; each
+video and poster served is also opened with PyAV, and may carry no tag but our muxer's.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import re
+import shutil
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
+import av
+import pandas as pd
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -25,6 +33,7 @@ from django.utils.text import slugify
 from annotate.models import Assignment, Clip, Rating, Submission, Team
 from evaluation.models import Verdict
 from tests.security.conftest import World
+from tests.videos import tag_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +45,32 @@ JUDGE_WORDS = re.compile(rb"verdict|judge|expected_score", re.IGNORECASE)
 TEAM_ID_IN_URL = re.compile(r"team_id=|team=|/teams?/\d+|/leaderboard/\d+/")
 WATCHED = {"watched_reference": 1, "watched_generated": 1}
 EPISODE_FILE = re.compile(rb"(?:concat_)?episode_\d+(?:\.mp4)?|task\d+/episode")
+# The only tags a served file may hold: what our MP4 muxer writes, with these values.
+SERVED_TAGS = {
+    "major_brand": None,
+    "minor_version": None,
+    "compatible_brands": None,
+    "encoder": re.compile(r"Lavf[\d.]+"),
+    "language": re.compile(r"und"),
+    "handler_name": re.compile(r"VideoHandler"),
+    "vendor_id": None,
+}
+
+
+@pytest.fixture(scope="module")
+def demo_footage(demo_footage, tmp_path_factory):
+    """The demo footage, each team's clips with the team's name in every tag."""
+    root = tmp_path_factory.mktemp("tagged") / "footage"
+    shutil.copytree(demo_footage.root, root)
+    for team, entry in demo_footage.truth["teams"].items():
+        for key in entry["clips"]:
+            tag_video(root / "submissions" / team / "test" / f"{key}.mp4", team)
+    return dataclasses.replace(
+        demo_footage,
+        root=root,
+        reference_dir=root / "reference",
+        submissions_dir=root / "submissions",
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +88,7 @@ class Crawl:
     leaks: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     media: set[str] = field(default_factory=set)
+    media_opened: int = 0
 
     def leak(self, url: str, what: str) -> None:
         self.leaks.append(f"{url}: {what}")
@@ -66,6 +102,8 @@ class Crawl:
             self.check_bytes(f"{label} [header {name}]", f"{name}: {value}".encode())
         body = b"".join(response.streaming_content) if response.streaming else response.content
         self.check_bytes(f"{label} [body]", body, media=url.startswith("/m/"))
+        if url.startswith("/m/") and response.status_code == 200:
+            self.check_media_tags(label, body)
         if response.get("Content-Type", "").startswith("application/json") and body:
             for key in _json_keys(json.loads(body)):
                 if "team" in key.lower() or JUDGE_WORDS.search(key.encode()):
@@ -88,6 +126,26 @@ class Crawl:
             self.leak(label, f"a submission file name ({found.group().decode()!r})")
         if found := JUDGE_WORDS.search(data):
             self.leak(label, f"judge output ({found.group().decode()!r})")
+
+    def check_media_tags(self, label: str, data: bytes) -> None:
+        """Open a served video or poster with PyAV: no track or tag beyond our muxer's."""
+        try:
+            container = av.open(io.BytesIO(data))
+        except av.error.FFmpegError as exc:
+            self.leak(label, f"served media that does not open ({exc})")
+            return
+        with container:
+            if len(container.streams) != 1:
+                self.leak(label, f"{len(container.streams)} tracks")
+            tags = [dict(container.metadata)] + [dict(s.metadata) for s in container.streams]
+        self.media_opened += 1
+        for found in tags:
+            for key, value in found.items():
+                if key not in SERVED_TAGS or (
+                    SERVED_TAGS[key] is not None and not SERVED_TAGS[key].fullmatch(value)
+                ):
+                    self.leak(label, f"an upload's tag {key}={value!r}")
+                self.check_bytes(f"{label} [tag {key}]", str(value).encode(), media=True)
 
     def get(self, url: str) -> None:
         """Fetch a page, follow what it links to, recursively, once each."""
@@ -256,7 +314,54 @@ def test_an_annotator_never_learns_who_made_a_clip(world):
     saved = set(Rating.objects.filter(annotator=annotator).values_list("assignment_id", flat=True))
     assert {first.pk, second.pk} <= saved, "both ratings were saved"
     assert len(crawl.media) >= 4, f"the crawl reached too little media: {sorted(crawl.media)}"
+    assert crawl.media_opened >= 4, "served media were opened and their tags read"
     assert any(url.startswith("/rate/") for url in crawl.seen), sorted(crawl.seen)
     assert not crawl.leaks, f"{len(crawl.leaks)} leaks in {len(crawl.seen)} URLs:\n" + "\n".join(
         crawl.leaks
     )
+
+
+def _runs(labels: list[str]) -> int:
+    """Maximal stretches of one label: [a, a, b, a] has 3."""
+    return sum(1 for i, label in enumerate(labels) if i == 0 or label != labels[i - 1])
+
+
+def _expected_runs(labels: list[str]) -> float:
+    """The mean number of runs when the labels come in a random order."""
+    n = len(labels)
+    return 1 + n - sum(count * count for count in Counter(labels).values()) / n
+
+
+def test_assignment_ids_carry_no_team_order(demo_campaign):
+    """Annotators see assignment ids (/rate/<id>/, forms, the API): sorted, they tell no team.
+
+    A planned campaign's rows are created one team after another. Were ids counted, the
+    clips sorted by id would come in one run (stretch of one team) per team, campaign-wide
+    and in each annotator's own queue, and id and team order would be almost perfectly
+    correlated (Spearman 0.94 here). With ids drawn at random the runs are as many as
+    chance gives and the correlation is near 0; each bound below lies about 5 standard
+    deviations from chance (by simulation: fewer than 1 in 100,000 runs would fail).
+    """
+    rows = list(
+        Assignment.objects.filter(campaign=demo_campaign)
+        .order_by("pk")
+        .values_list("pk", "annotator_id", "clip__submission__team__name")
+    )
+    teams = [team for _, _, team in rows]
+    assert len(Counter(teams)) >= 3 and len(rows) >= 40, "a campaign big enough to tell"
+    # Here 42 rows: counted ids give 3 runs, random ones about 29 (sd 3).
+    assert _runs(teams) > _expected_runs(teams) / 2, teams
+
+    # Each annotator's own clips, sorted by id: runs beyond one per team. Counted ids give
+    # none at all; random ones about 2 per annotator (14 here, sd 2.4).
+    by_annotator: dict[int, list[str]] = defaultdict(list)
+    for _, annotator, team in rows:
+        by_annotator[annotator].append(team)
+    extra = sum(_runs(own) - len(set(own)) for own in by_annotator.values())
+    expected = sum(_expected_runs(own) - len(set(own)) for own in by_annotator.values())
+    assert extra > expected / 5, by_annotator
+
+    team_index = {name: i for i, name in enumerate(sorted(set(teams)))}
+    ids = pd.Series([pk for pk, _, _ in rows], dtype="float64")
+    rho = ids.corr(pd.Series([team_index[team] for team in teams]), method="spearman")
+    assert abs(rho) < 0.75, rho  # sd about 0.16 at random

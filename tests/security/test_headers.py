@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from annotate.models import ImportJob
 from evaluation.models import JudgeRun, JudgeVersion
 from tests.factories import AssignmentFactory, RatingFactory, UserFactory
 
@@ -159,10 +160,13 @@ def pages(db, organizer, annotator):
         campaign=campaign, judge=JudgeVersion.objects.create(name="baseline", version="1")
     )
     slug = campaign.slug
+    job = ImportJob.objects.create(campaign=campaign, kind="reference", source="upload.zip")
     staff = [
         reverse("campaign-list"),
         reverse("campaign-detail", args=[slug]),
+        reverse("import-detail", args=[slug, job.pk]),
         reverse("clip-browser", args=[slug]),
+        reverse("clip-review", args=[slug, rating.clip_id]),
         reverse("assignments", args=[slug]),
         reverse("leaderboard", args=[slug]),
         reverse("exports", args=[slug]),

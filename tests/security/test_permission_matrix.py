@@ -23,14 +23,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ACTORS = ("anonymous", "annotator", "other_annotator", "organizer", "admin")
 
 OK = "ok"  # 2xx, or a redirect somewhere other than a login page
-LOGIN = "login"  # a redirect to /accounts/login/ or /admin/login/
+LOGIN = "login"  # a redirect to the app's login page, /accounts/login/
+ADMIN_LOGIN = "admin login"  # a redirect to the admin site's own, /admin/login/
 
 # Common rows, in the order of ACTORS.
 ANYONE = (OK, OK, OK, OK, OK)
 SIGNED_IN = (LOGIN, OK, OK, OK, OK)
 OWNER_ONLY = (LOGIN, OK, 404, 404, 404)  # someone else's assignment is not confirmed
-STAFF_PAGE = (LOGIN, LOGIN, LOGIN, OK, OK)
-STAFF_FORM_400 = (LOGIN, LOGIN, LOGIN, 400, 400)  # past the gate, refused for its data
+# Organizer pages: a signed-in annotator gets the app's 403 page, never the admin login.
+STAFF_PAGE = (LOGIN, 403, 403, OK, OK)
+STAFF_FORM_400 = (LOGIN, 403, 403, 400, 400)  # past the gate, refused for its data
 API_SIGNED_IN = (401, OK, OK, OK, OK)
 API_OWNER_ONLY = (401, OK, 404, 404, 404)
 API_STAFF = (401, 403, 403, OK, OK)
@@ -54,8 +56,8 @@ MOVE = {"from_annotator": OTHER_ANNOTATOR, "to_annotator": "annotator3"}
 TABLE: dict[str, Probe | list[Probe]] = {
     # The whole admin site, on its index and one model's changelist.
     "admin/": [
-        Probe((LOGIN, LOGIN, LOGIN, OK, OK), path="/admin/"),
-        Probe((LOGIN, LOGIN, LOGIN, 403, OK), path="/admin/annotate/campaign/"),
+        Probe((ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK), path="/admin/"),
+        Probe((ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, OK), path="/admin/annotate/campaign/"),
     ],
     "accounts/login/": Probe(ANYONE),
     # Signing out (POST only) sends everyone back to the login page.
@@ -73,8 +75,32 @@ TABLE: dict[str, Probe | list[Probe]] = {
     "api/me/ratings/": Probe(API_SIGNED_IN),
     # Organizer API, annotate.
     "api/campaigns/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "patch", data={"raters_per_cell": 0}, json=True),
+    ],
+    # The world's campaign is open: it cannot go back to draft.
+    "api/campaigns/<slug:slug>/state/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "post", data={"state": "draft"}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/tasks/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/tasks/import/": Probe(API_STAFF_400, "post", data={}),
+    "api/campaigns/<slug:slug>/tasks/<int:number>/": [
+        Probe(API_STAFF, kwargs={"number": 1}),
+        Probe(API_STAFF, "patch", kwargs={"number": 1}, data={"title": "Towel"}, json=True),
+    ],
+    # Both annotators rate in the world's campaign, so both may read its guideline.
+    "api/campaigns/<slug:slug>/guideline/": [
+        Probe(API_SIGNED_IN),
+        Probe(API_STAFF, "put", data={"text": "# Rate\nWatch both."}, json=True),
+    ],
     "api/campaigns/<slug:slug>/imports/": Probe(API_STAFF_400, "post", data={}),
     "api/imports/<int:job_id>/": Probe(API_STAFF),
+    # The world's submission is the rated one already: nothing to confirm.
+    "api/campaigns/<slug:slug>/submissions/<int:submission_id>/confirm/": Probe(
+        API_STAFF_400, "post"
+    ),
     "api/campaigns/<slug:slug>/assignments/preview/": Probe(API_STAFF),
     "api/campaigns/<slug:slug>/assignments/apply/": Probe(API_STAFF, "post", data={}, json=True),
     "api/campaigns/<slug:slug>/assignments/move/": Probe(API_STAFF, "post", data=MOVE, json=True),
@@ -84,6 +110,18 @@ TABLE: dict[str, Probe | list[Probe]] = {
         API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True
     ),
     "api/campaigns/<slug:slug>/annotators/<str:username>/": Probe(API_STAFF, "delete"),
+    "api/campaigns/<slug:slug>/people/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "post", data={"username": OTHER_ANNOTATOR, "role": "annotator"}),
+    ],
+    "api/campaigns/<slug:slug>/people/import/": Probe(API_STAFF_400, "post", data={}),
+    "api/campaigns/<slug:slug>/people/<str:username>/team/": Probe(
+        API_STAFF, "put", data={"team": "a-new-team"}, json=True
+    ),
+    "api/people/<str:username>/password-reset/": Probe(API_STAFF, "post"),
+    "api/people/<str:username>/active/": Probe(
+        API_STAFF, "put", data={"is_active": True}, json=True
+    ),
     "api/tokens/": Probe(API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True),
     "api/tokens/<str:username>/": Probe(API_STAFF, "delete"),
     # Organizer API, evaluation.
@@ -115,9 +153,40 @@ TABLE: dict[str, Probe | list[Probe]] = {
     "organize/tokens/": Probe(STAFF_PAGE),
     "organize/tokens/issue": Probe(STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}),
     "organize/tokens/revoke": Probe(STAFF_PAGE, "post", data={"username": OTHER_ANNOTATOR}),
+    "organize/new/": Probe(STAFF_PAGE),
     "organize/<slug:slug>/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/settings/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/state": Probe(STAFF_PAGE, "post", data={"state": "locked"}),
+    "organize/<slug:slug>/tasks/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/tasks/add": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/tasks/upload": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/tasks/<int:number>/edit": Probe(
+        STAFF_PAGE, "post", kwargs={"number": 1}, data={"title": "Towel"}
+    ),
+    "organize/<slug:slug>/guideline/": Probe(STAFF_PAGE),
+    "campaigns/<slug:slug>/guideline/": Probe(SIGNED_IN),
     "organize/<slug:slug>/import": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/people/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/people/import": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/people/invite": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/people/<str:username>/reset": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/people/<str:username>/active": Probe(
+        STAFF_PAGE, "post", data={"active": "1"}
+    ),
+    "organize/<slug:slug>/people/<str:username>/team": Probe(
+        STAFF_PAGE, "post", data={"team": "a-new-team"}
+    ),
+    "organize/<slug:slug>/people/<str:username>/annotator": Probe(
+        STAFF_PAGE, "post", data={"member": "1"}
+    ),
+    # A link to set a password opens for anyone; this one is not valid, and says so.
+    "accounts/invitation/<uidb64>/<token>/": Probe(
+        ANYONE, kwargs={"uidb64": "MQ", "token": "not-a-token"}
+    ),
+    "organize/<slug:slug>/submissions/<int:submission_id>/confirm": Probe(STAFF_PAGE, "post"),
     "organize/<slug:slug>/clips/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/clips/<int:clip_id>/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/imports/<int:job_id>/": Probe(STAFF_PAGE),
     "organize/imports/<int:job_id>.json": Probe(STAFF_PAGE),
     "organize/<slug:slug>/assignments/": Probe(STAFF_PAGE),
     "organize/<slug:slug>/assignments/apply": Probe(STAFF_PAGE, "post"),
@@ -193,6 +262,7 @@ def _url(route: str, probe: Probe, world: World) -> str:
         "team_id": world.team.pk,
         "task_key": a.clip.episode.task.key,
         "clip_id": a.clip_id,
+        "submission_id": a.clip.submission_id,
         "username": OTHER_ANNOTATOR,
         **probe.kwargs,
     }
@@ -207,8 +277,10 @@ class _Rollback(Exception):
 def _outcome(response) -> str | int:
     if response.status_code in (301, 302, 303, 307, 308):
         location = response["Location"]
-        if location.startswith(("/accounts/login/", "/admin/login/")):
+        if location.startswith("/accounts/login/"):
             return LOGIN
+        if location.startswith("/admin/login/"):
+            return ADMIN_LOGIN
         return OK
     if 200 <= response.status_code < 300:
         return OK

@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from annotate.services.demo import demo_campaign_create, demo_ratings_simulate
+from annotate.models import Campaign
+from annotate.services.demo import (
+    demo_accounts,
+    demo_campaign_create,
+    demo_campaign_delete,
+    demo_ratings_simulate,
+)
+
+KEPT = (
+    "The demo campaign {slug!r} exists, kept with its ratings: "
+    "`make demo-reset` (or demo_data --reset) starts over."
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Render a synthetic demo campaign (8 tasks, 4 teams), import it and create demo accounts."
+        "Render a synthetic demo campaign (8 tasks, 4 teams), import it and create demo "
+        "accounts. A demo campaign made before is kept unless --reset is given."
     )
 
     def add_arguments(self, parser):
@@ -27,8 +40,43 @@ class Command(BaseCommand):
             action="store_true",
             help="leave every queue empty of simulated human ratings",
         )
+        action = parser.add_mutually_exclusive_group()
+        action.add_argument(
+            "--reset",
+            action="store_true",
+            help="replace an existing demo campaign, its ratings and judge runs with a new one",
+        )
+        action.add_argument(
+            "--delete",
+            action="store_true",
+            help="only delete the demo campaign, its ratings and judge runs",
+        )
+        action.add_argument(
+            "--exists",
+            action="store_true",
+            help="only answer, by the exit status, whether the demo campaign exists (0: yes)",
+        )
+        action.add_argument(
+            "--accounts",
+            action="store_true",
+            help="only print the demo accounts, as a table",
+        )
+        parser.add_argument("--url", default="", help="with --accounts: where the accounts log in")
 
-    def handle(self, *args, seed, slug, tasks, episodes, workdir, no_ratings, **options):
+    def handle(self, *args, slug, exists, accounts, delete, reset, url, **options):
+        if exists:
+            sys.exit(0 if Campaign.objects.filter(slug=slug).exists() else 1)
+        if accounts:
+            self._print_accounts(slug=slug, url=url)
+        elif delete:
+            ratings = demo_campaign_delete(slug=slug)
+            self.stdout.write(f"Deleted the demo campaign {slug!r} and its {ratings} ratings.")
+        elif not reset and Campaign.objects.filter(slug=slug).exists():
+            self.stdout.write(self.style.WARNING(KEPT.format(slug=slug)))
+        else:
+            self._create(slug=slug, reset=reset, **options)
+
+    def _create(self, *, slug, reset, seed, tasks, episodes, workdir, no_ratings, **options):
         started = time.perf_counter()
         workdir = workdir or Path(settings.VAR_DIR) / "demo-footage"
         result = demo_campaign_create(
@@ -37,6 +85,7 @@ class Command(BaseCommand):
             seed=seed,
             n_tasks=tasks,
             episodes_per_task=episodes,
+            replace=reset,
             log=lambda message: self.stdout.write(f"· {message}"),
         )
         if not no_ratings:
@@ -53,6 +102,31 @@ class Command(BaseCommand):
                 f"{rejected} clips rejected and {skipped} files skipped on purpose."
             )
         )
-        self.stdout.write("Accounts (username / password):")
-        for role, username, password in result.credentials:
-            self.stdout.write(f"  {role:<10} {username:<12} {password}")
+
+    def _print_accounts(self, *, slug: str, url: str) -> None:
+        accounts = demo_accounts(slug=slug)
+        if not accounts:
+            raise CommandError("No demo accounts yet: run demo_data first.")
+        header = ("role", "username", "password", "clips to rate")
+        rows = [
+            (a.role, a.username, a.password, "-" if a.to_rate is None else str(a.to_rate))
+            for a in accounts
+        ]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+        def line(cells) -> str:
+            return (
+                "  "
+                + "  ".join(
+                    cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
+                ).rstrip()
+            )
+
+        where = f"log in at {url}" if url else "log in with one of these"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts ({where}):"))
+        self.stdout.write(line(header))
+        self.stdout.write(line("-" * width for width in widths))
+        for row in rows:
+            self.stdout.write(line(row))
+        self.stdout.write("")

@@ -4,16 +4,16 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.management.commands._progress import progress_bar
-from annotate.management.commands._report import write_report
-from annotate.models import Campaign
-from annotate.services import ImportRefused, reference_import
+from annotate.management.commands._report import run_import
+from annotate.models import Campaign, ImportJob
+from annotate.services import import_recorded
 
 
 class Command(BaseCommand):
     help = (
         "Import reference episodes from a folder or zip laid out as task<K>/episode_<N>.mp4, "
-        "task<K>/episode_<N>/<camera>.mp4 or task<K>/videos/<camera>/episode_<N>.mp4."
+        "task<K>/episode_<N>/<camera>.mp4 or task<K>/videos/<camera>/episode_<N>.mp4. "
+        "The file of an episode that has ratings is never replaced."
     )
 
     def add_arguments(self, parser):
@@ -28,13 +28,13 @@ class Command(BaseCommand):
             campaign_obj = Campaign.objects.get(slug=campaign)
         except Campaign.DoesNotExist as exc:
             raise CommandError(f"no campaign {campaign!r}") from exc
-        with progress_bar("probing", disable=options["verbosity"] == 0) as progress:
-            try:
-                report = reference_import(
-                    campaign=campaign_obj, path=path, strict=strict, progress=progress
-                )
-            except ImportRefused as exc:
-                if exc.report:
-                    write_report(self, exc.report)
-                raise CommandError(str(exc)) from exc
-        write_report(self, report)
+        run_import(
+            self,
+            import_recorded,
+            verbosity=options["verbosity"],
+            kind=ImportJob.Kind.REFERENCE,
+            origin=ImportJob.Origin.COMMAND,
+            campaign=campaign_obj,
+            path=path,
+            strict=strict,
+        )

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Campaign
 from evaluation import services
-from evaluation.scoring import ScoringInputError
+from evaluation.scoring import MAX_RESAMPLES, ScoringInputError
 
 
 class Command(BaseCommand):
@@ -25,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=services.EXPORT_FORMATS, default="csv")
         parser.add_argument("--output", help="file to write; standard output when left out")
         parser.add_argument(
-            "--bootstrap", type=int, default=1000, help="bootstrap resamples (rankings)"
+            "--bootstrap",
+            type=int,
+            default=1000,
+            help=f"bootstrap resamples (rankings), at most {MAX_RESAMPLES}",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

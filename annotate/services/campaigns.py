@@ -1,0 +1,380 @@
+"""A campaign's life: creation, options, states, tasks and the annotators' guideline.
+
+States and what each allows (DESIGN.md, "Running a challenge"):
+
+- draft: set up, import, plan; no rating.
+- open: annotators rate and revise.
+- locked: no rating, no revision; the results can be checked.
+- published: locked, and the results are visible to the teams.
+
+An organizer moves a campaign only along TRANSITIONS; going back (re-opening a locked
+campaign, withdrawing a publication) needs a reason, which is recorded with the move.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.guideline import DEFAULT_GUIDELINE_EN
+from annotate.models import Campaign, CampaignState, CampaignStateChange, Guideline, Task
+
+State = CampaignState
+
+TRANSITIONS: dict[tuple[str, str], bool] = {
+    # (from, to): whether the move needs a reason
+    (State.DRAFT, State.OPEN): False,
+    (State.OPEN, State.LOCKED): False,
+    (State.LOCKED, State.OPEN): True,
+    (State.LOCKED, State.PUBLISHED): False,
+    (State.PUBLISHED, State.LOCKED): True,
+}
+
+# Options that shape the plan and the scores: frozen once the campaign is locked.
+PLAN_OPTIONS = ("raters_per_cell", "max_clips_per_rater", "seed", "require_full_watch")
+
+# Slugs that would collide with the organizer pages' own paths.
+RESERVED_SLUGS = frozenset({"new", "tokens", "imports"})
+
+TITLE_MAX = Task._meta.get_field("title").max_length
+INSTRUCTION_MAX = 5000
+
+
+class CampaignRefused(ValidationError):
+    """A campaign change that cannot be made; the message says why, and nothing was written."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _full_clean(campaign: Campaign) -> None:
+    """The model's own limits (a slug's characters, a huge cap), as a refusal per field."""
+    too_small = {
+        field: f"at least 1, not {getattr(campaign, field)}"
+        for field in ("raters_per_cell", "max_clips_per_rater")
+        if getattr(campaign, field) is not None and getattr(campaign, field) < 1
+    }
+    if too_small:
+        raise CampaignRefused(too_small)
+    try:
+        campaign.full_clean()
+    except ValidationError as exc:
+        raise CampaignRefused(exc.message_dict) from exc
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    raters_per_cell: int = 3,
+    max_clips_per_rater: int = 10,
+    seed: int = 0,
+    require_full_watch: bool = True,
+    reclaim_after_minutes: int = 30,
+) -> Campaign:
+    """A new campaign in draft, with the protocol's guideline as its English guideline."""
+    if slug in RESERVED_SLUGS:
+        raise CampaignRefused({"slug": f"{slug!r} is reserved: choose another slug"})
+    if Campaign.objects.filter(slug=slug).exists():
+        raise CampaignRefused({"slug": f"a campaign with the slug {slug!r} exists"})
+    campaign = Campaign(
+        slug=slug,
+        name=name,
+        description=description,
+        raters_per_cell=raters_per_cell,
+        max_clips_per_rater=max_clips_per_rater,
+        seed=seed,
+        require_full_watch=require_full_watch,
+        reclaim_after_minutes=reclaim_after_minutes,
+        state=State.DRAFT,
+    )
+    _full_clean(campaign)
+    campaign.save()
+    Guideline.objects.create(
+        campaign=campaign, language=Guideline.Language.EN, text=DEFAULT_GUIDELINE_EN
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    name: str | None = None,
+    description: str | None = None,
+    raters_per_cell: int | None = None,
+    max_clips_per_rater: int | None = None,
+    seed: int | None = None,
+    require_full_watch: bool | None = None,
+    reclaim_after_minutes: int | None = None,
+) -> Campaign:
+    """Change the given options (None keeps one); plan options are frozen once locked."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    given = {
+        "name": name,
+        "description": description,
+        "raters_per_cell": raters_per_cell,
+        "max_clips_per_rater": max_clips_per_rater,
+        "seed": seed,
+        "require_full_watch": require_full_watch,
+        "reclaim_after_minutes": reclaim_after_minutes,
+    }
+    changes = {
+        field: value
+        for field, value in given.items()
+        if value is not None and getattr(campaign, field) != value
+    }
+    frozen = sorted(set(changes) & set(PLAN_OPTIONS))
+    if frozen and campaign.state in (State.LOCKED, State.PUBLISHED):
+        raise CampaignRefused(
+            {
+                field: f"the campaign is {campaign.state}: re-open it to change {field}"
+                for field in frozen
+            }
+        )
+    for field, value in changes.items():
+        setattr(campaign, field, value)
+    _full_clean(campaign)
+    if changes:
+        campaign.save(update_fields=list(changes))
+    return campaign
+
+
+def _article(state: str) -> str:
+    return "an" if state == State.OPEN else "a"
+
+
+def campaign_transitions(*, state: str) -> list[tuple[str, bool]]:
+    """The states a campaign in `state` may move to, each with whether it needs a reason."""
+    return [(to, needs) for (origin, to), needs in TRANSITIONS.items() if origin == state]
+
+
+@transaction.atomic
+def campaign_state_change(
+    *,
+    campaign: Campaign,
+    to_state: str,
+    by: AbstractBaseUser | None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> CampaignStateChange:
+    """Move the campaign to `to_state` if the move is allowed, and record who, when and why.
+
+    `campaign` is updated in place. `by=None` is the server's shell (a command).
+    """
+    if to_state not in State.values:
+        raise CampaignRefused(
+            {"state": f"{to_state!r} is not a state: one of {', '.join(State.values)}"}
+        )
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    origin = locked.state
+    if origin == to_state:
+        raise CampaignRefused({"state": f"the campaign is already {to_state}"})
+    if (origin, to_state) not in TRANSITIONS:
+        allowed = [to for to, _ in campaign_transitions(state=origin)]
+        raise CampaignRefused(
+            {
+                "state": f"{_article(origin)} {origin} campaign cannot become {to_state}: "
+                f"it can become {' or '.join(allowed)}"
+            }
+        )
+    reason = (reason or "").strip()
+    if TRANSITIONS[(origin, to_state)] and not reason:
+        raise CampaignRefused(
+            {
+                "reason": f"moving {_article(origin)} {origin} campaign back to {to_state} needs a reason"
+            }
+        )
+    locked.state = to_state
+    locked.save(update_fields=["state"])
+    campaign.state = to_state
+    return CampaignStateChange.objects.create(
+        campaign=locked,
+        from_state=origin,
+        to_state=to_state,
+        reason=reason,
+        changed_by=by,
+        changed_at=_now(now),
+    )
+
+
+def _checked_task_text(*, title: str, instruction: str) -> tuple[str, str]:
+    title, instruction = title.strip(), instruction.strip()
+    if len(title) > TITLE_MAX:
+        raise CampaignRefused({"title": f"at most {TITLE_MAX} characters, not {len(title)}"})
+    if len(instruction) > INSTRUCTION_MAX:
+        raise CampaignRefused(
+            {"instruction": f"at most {INSTRUCTION_MAX} characters, not {len(instruction)}"}
+        )
+    return title, instruction
+
+
+def task_create(*, campaign: Campaign, number: int, title: str = "", instruction: str = "") -> Task:
+    """A task known before its reference episodes arrive (key task<K>, as in the layouts)."""
+    if number < 1:
+        raise CampaignRefused({"number": f"a task number is positive, not {number}"})
+    title, instruction = _checked_task_text(title=title, instruction=instruction)
+    key = f"task{number}"
+    if Task.objects.filter(campaign=campaign, key=key).exists():
+        raise CampaignRefused({"number": f"the campaign already has {key}"})
+    return Task.objects.create(
+        campaign=campaign, key=key, number=number, title=title, instruction=instruction
+    )
+
+
+def task_update(*, task: Task, title: str | None = None, instruction: str | None = None) -> Task:
+    """Change a task's title or instruction (None keeps it)."""
+    checked_title, checked_instruction = _checked_task_text(
+        title=task.title if title is None else title,
+        instruction=task.instruction if instruction is None else instruction,
+    )
+    task.title, task.instruction = checked_title, checked_instruction
+    task.save(update_fields=["title", "instruction"])
+    return task
+
+
+TASKS_CSV_COLUMNS = ("task", "title", "instruction")
+_TASK_CELL = re.compile(r"(?:task)?([0-9]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    line: int
+    number: int
+    title: str
+    instruction: str
+
+
+@dataclass(frozen=True)
+class TasksImportResult:
+    created: list[str]
+    updated: list[str]
+
+
+class TasksCsvError(CampaignRefused):
+    """A tasks file that cannot be read; the message names the line and the column."""
+
+    def __init__(self, message: str, *, line: int, column: str | None = None):
+        where = f"line {line}" + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}")
+        self.line, self.column = line, column
+
+
+def tasks_csv_parse(text: str) -> list[TaskRow]:
+    """The rows of a `task,title,instruction` file, checked; the first problem is raised."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise TasksCsvError(
+                "the file is empty: it needs the header task,title,instruction", line=1
+            )
+        names = [name.strip().lower() for name in header]
+        if tuple(names) != TASKS_CSV_COLUMNS:
+            raise TasksCsvError(
+                f"the header must be task,title,instruction, not {','.join(header)}", line=1
+            )
+        rows: list[TaskRow] = []
+        seen: dict[int, int] = {}
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(TASKS_CSV_COLUMNS):
+                raise TasksCsvError(f"3 columns expected, {len(cells)} found", line=line)
+            task, title, instruction = (cell.strip() for cell in cells)
+            match = _TASK_CELL.fullmatch(task)
+            if match is None or int(match.group(1)) < 1:
+                raise TasksCsvError(
+                    f"{task!r} is not a task: write its number K or task<K>, K from 1",
+                    line=line,
+                    column="task",
+                )
+            number = int(match.group(1))
+            if number in seen:
+                raise TasksCsvError(
+                    f"task{number} also appears on line {seen[number]}", line=line, column="task"
+                )
+            seen[number] = line
+            if len(title) > TITLE_MAX:
+                raise TasksCsvError(
+                    f"at most {TITLE_MAX} characters, not {len(title)}", line=line, column="title"
+                )
+            if len(instruction) > INSTRUCTION_MAX:
+                raise TasksCsvError(
+                    f"at most {INSTRUCTION_MAX} characters, not {len(instruction)}",
+                    line=line,
+                    column="instruction",
+                )
+            rows.append(TaskRow(line, number, title, instruction))
+    except csv.Error as exc:
+        raise TasksCsvError(f"not a readable CSV row ({exc})", line=reader.line_num) from exc
+    return rows
+
+
+def tasks_csv_decode(data: bytes) -> str:
+    """The file's text, or the line that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TasksCsvError("the file is not UTF-8 text", line=line) from exc
+
+
+@transaction.atomic
+def tasks_import(*, campaign: Campaign, data: bytes) -> TasksImportResult:
+    """Create or update the campaign's tasks from a `task,title,instruction` CSV, all or nothing."""
+    rows = tasks_csv_parse(tasks_csv_decode(data))
+    existing = {task.number: task for task in Task.objects.filter(campaign=campaign)}
+    created, updated = [], []
+    for row in rows:
+        task = existing.get(row.number)
+        if task is None:
+            task = task_create(
+                campaign=campaign, number=row.number, title=row.title, instruction=row.instruction
+            )
+            created.append(task.key)
+        elif (task.title, task.instruction) != (row.title, row.instruction):
+            task_update(task=task, title=row.title, instruction=row.instruction)
+            updated.append(task.key)
+    return TasksImportResult(created=created, updated=updated)
+
+
+GUIDELINE_MAX = 50_000
+
+
+def guideline_save(
+    *,
+    campaign: Campaign,
+    text: str,
+    by: AbstractBaseUser | None,
+    language: str = Guideline.Language.EN,
+    now: dt.datetime | None = None,
+) -> Guideline:
+    """Replace the campaign's guideline in one language."""
+    if language not in Guideline.Language.values:
+        raise CampaignRefused(
+            {"language": f"{language!r} is not one of {', '.join(Guideline.Language.values)}"}
+        )
+    text = text.strip()
+    if not text:
+        raise CampaignRefused({"text": "a guideline cannot be empty"})
+    if len(text) > GUIDELINE_MAX:
+        raise CampaignRefused({"text": f"at most {GUIDELINE_MAX} characters, not {len(text)}"})
+    guideline, _ = Guideline.objects.update_or_create(
+        campaign=campaign,
+        language=language,
+        defaults={"text": text, "updated_by": by, "updated_at": _now(now)},
+    )
+    return guideline
