@@ -1,4 +1,4 @@
-"""Who may open an organizer page."""
+"""Who may open an organizer page, and a team's own pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+
+from annotate.models import Campaign, Team
+from annotate.team_selectors import team_of
 
 View = Callable[..., HttpResponseBase]
 
@@ -29,3 +33,13 @@ def organizer_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return login_required(guarded)
+
+
+def own_team(request: HttpRequest, slug: str) -> tuple[Campaign, Team]:
+    """The campaign and the signed-in user's team in it: 404 without the campaign, 403 for
+    anyone in no team of it (organizers included: a team's pages are the team's)."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    team = team_of(campaign=campaign, user=request.user)
+    if team is None:
+        raise PermissionDenied(_("This page is for the members of a team of this campaign."))
+    return campaign, team

@@ -78,3 +78,23 @@ class TasksCsvForm(forms.Form):
 
 class GuidelineForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "cols": 90}), max_length=50_000)
+
+
+class SubmissionWindowForm(forms.Form):
+    opens_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Teams may upload from then (empty: at once).",
+    )
+    closes_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Teams' uploads and final choices are refused from then; organizers can "
+        "still import.",
+    )
+    leaderboard_public = forms.BooleanField(
+        required=False, help_text="Once published, the leaderboard is a public page."
+    )
+    teams_may_judge = forms.BooleanField(
+        required=False, help_text="Teams may check a pair against the baseline judge."
+    )

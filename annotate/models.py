@@ -40,6 +40,25 @@ class Campaign(models.Model):
         help_text="Draft: set up, import, plan. Open: rating. Locked: no rating, no revision. "
         "Published: results visible to the teams.",
     )
+    submissions_open_at = models.DateTimeField(
+        null=True, blank=True, help_text="Teams may upload from this moment (empty: at once)."
+    )
+    submissions_close_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Teams' uploads and choices of a final version are refused from this moment "
+        "(empty: no deadline). Organizers can still import.",
+    )
+    leaderboard_public = models.BooleanField(
+        default=False,
+        help_text="Once published, the leaderboard is also a public page (no sign-in); "
+        "otherwise only the teams see it.",
+    )
+    teams_may_judge = models.BooleanField(
+        default=False,
+        help_text="Team members may check a pair of clips against the baseline judge "
+        "(its score for their own files only, never the campaign's verdicts).",
+    )
     annotators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -212,6 +231,15 @@ class Team(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    final_submission = models.ForeignKey(
+        "Submission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The version the team chose to be rated; empty: the newest confirmed one.",
+    )
+    final_chosen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["campaign", "name"]

@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -60,15 +60,63 @@ def _own_assignment(request: HttpRequest, assignment_id: int) -> Assignment:
     )
 
 
-def _go_next(request: HttpRequest, campaign: Campaign, done: int | None = None) -> HttpResponse:
+def _wants_json(request: HttpRequest) -> bool:
+    # The rating page's own script asks so, to swap in the next pair without a navigation.
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect; for the page's script, the same place as JSON, which it then loads."""
+    if _wants_json(request):
+        return JsonResponse({"location": url})
+    return redirect(url)
+
+
+def _go_next(
+    request: HttpRequest, campaign: Campaign, done: int | None = None, *, swap: bool = True
+) -> HttpResponse:
     suffix = f"?done={done}" if done else ""
     following = services.assignment_next(user=request.user, campaign=campaign)
     if following is None:
         messages.success(
             request, f"{campaign.name}: every clip assigned to you is rated. Thank you!"
         )
-        return redirect(reverse("queue") + suffix)
-    return redirect(reverse("rate", args=[following.pk]) + suffix)
+        return _go(request, reverse("queue") + suffix)
+    url = reverse("rate", args=[following.pk]) + suffix
+    if swap and _wants_json(request):
+        page = _next_pair(request, following.pk, done=done)
+        if page is not None:
+            return JsonResponse({"location": url, "page": page})
+    return _go(request, url)
+
+
+def _next_pair(request: HttpRequest, assignment_id: int, *, done: int | None) -> dict | None:
+    """What the open rating page needs to show the next clip in place of the one just rated.
+
+    The same data the page renders, and no more; None where the page itself must be
+    loaded (the clip was rated before, the campaign takes no rating, it cannot be opened).
+    """
+    try:
+        assignment = services.assignment_open(
+            assignment=_own_assignment(request, assignment_id), user=request.user
+        )
+    except services.RatingRefused:
+        return None  # the page says why, as it does when opened directly
+    context = _page_context(request, assignment, done=done)
+    if context["rating"] is not None or context["config"]["locked"]:
+        return None
+    task, position = context["task"], context["position"]
+    return {
+        "config": context["config"],
+        "action": reverse("rate-submit", args=[assignment.pk]),
+        "idempotency_key": context["idempotency_key"],
+        "task": {"number": task.number, "title": task.title, "instruction": task.instruction},
+        "position": {
+            "position": position.position,
+            "total": position.total,
+            "done": position.done,
+        },
+    }
 
 
 @login_required
@@ -93,11 +141,24 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
     except services.RatingRefused as exc:
         messages.error(request, " ".join(exc.messages).capitalize() + ".")
         return redirect("queue")
+    context = _page_context(request, assignment, done=request.GET.get("done", ""))
+    return render(request, "annotate/rate.html", context)
+
+
+def _page_context(request: HttpRequest, assignment: Assignment, *, done: int | str | None) -> dict:
     rating = rating_of(assignment=assignment)
     upcoming = services.assignment_upcoming(
         user=request.user, campaign=assignment.campaign, exclude=assignment
     )
     campaign = assignment.campaign
+    following = (
+        {
+            "reference": media_info(upcoming.clip.episode.reference),
+            "generated": media_info(upcoming.clip.asset),
+        }
+        if upcoming
+        else None
+    )
     config = {
         "assignment": assignment.pk,
         "reference": media_info(assignment.clip.episode.reference),
@@ -107,28 +168,22 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
         # The player's lock: no rating while the campaign does not take any.
         "locked": not campaign.accepts_ratings,
         "rated": rating is not None,
-        "cleared_draft": request.GET.get("done", ""),
+        "cleared_draft": str(done or ""),
+        # Preloaded below the page, and put on stage as soon as this clip is submitted.
+        "upcoming": following,
     }
-    context = {
+    return {
         "assignment": assignment,
         "campaign": campaign,
         "task": assignment.clip.episode.task,
         "position": services.assignment_position(assignment=assignment),
         "rating": rating,
         "config": config,
-        "upcoming": (
-            {
-                "reference": media_info(upcoming.clip.episode.reference),
-                "generated": media_info(upcoming.clip.asset),
-            }
-            if upcoming
-            else None
-        ),
+        "upcoming": following,
         "score_choices": [3, 2, 1, 0],
         # One key per rendered form: the browser resubmitting it stores one rating.
         "idempotency_key": uuid.uuid4().hex,
     }
-    return render(request, "annotate/rate.html", context)
 
 
 @login_required
@@ -142,7 +197,7 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
         )
     except services.RatingRefused as exc:
         messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
-        return redirect("rate", assignment_id=assignment.pk)
+        return _go(request, reverse("rate", args=[assignment.pk]))
     if replayed is not None:
         # The form was sent again (a reload, a retry after a timeout): it is saved already.
         return _go_next(request, assignment.campaign, done=assignment.pk)
@@ -150,7 +205,7 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         messages.error(request, f"The rating was not saved: {problems}")
-        return redirect("rate", assignment_id=assignment.pk)
+        return _go(request, reverse("rate", args=[assignment.pk]))
     data = {name: value for name, value in form.cleaned_data.items() if value is not None}
     data.pop("idempotency_key", None)
     data.setdefault("score", None)
@@ -166,9 +221,10 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
             )
     except services.RatingRefused as exc:
         messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
-        return redirect("rate", assignment_id=assignment.pk)
+        return _go(request, reverse("rate", args=[assignment.pk]))
     if revising and revised.revision == existing.revision:
         messages.info(request, "No change: the rating stays as it was.")
     elif revising:
         messages.success(request, "Rating revised; the earlier version is kept.")
-    return _go_next(request, assignment.campaign, done=assignment.pk)
+    # A revision's message is shown by the next page load, not by a swap.
+    return _go_next(request, assignment.campaign, done=assignment.pk, swap=not revising)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from annotate.import_selectors import import_history, import_of_submission
 from annotate.models import (
@@ -37,14 +37,17 @@ def rating_of(*, assignment: Assignment) -> Rating | None:
 
 
 def current_submissions(*, campaign: Campaign | None = None) -> QuerySet[Submission]:
-    """The newest confirmed submission of each team: the one that is rated (of every campaign
-    by default). A version awaiting the organizer's confirmation is not rated yet.
+    """The rated submission of each team (of every campaign by default): the version the
+    team chose as final (``Team.final_submission``), else its newest confirmed one. A
+    version awaiting the organizer's confirmation is not rated yet.
 
+    Every read of "the team's submission" (scores, planner, exports) goes through here.
     A subquery, not a list: used inside other filters it costs no round trip of its own.
     """
     confirmed = Submission.objects.filter(awaiting_confirmation=False)
     newer = confirmed.filter(team=OuterRef("team"), version__gt=OuterRef("version"))
-    newest = confirmed.filter(~Exists(newer))
+    has_choice = Exists(confirmed.filter(pk=OuterRef("team__final_submission")))
+    newest = confirmed.filter(Q(pk=F("team__final_submission")) | (~has_choice & ~Exists(newer)))
     if campaign is not None:
         newest = newest.filter(team__campaign=campaign)
     return newest.select_related("team")

@@ -15,3 +15,22 @@ def save_upload(uploaded) -> Path:
         for chunk in uploaded.chunks():
             out.write(chunk)
     return target
+
+
+FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and the small form fields
+
+
+def upload_refusal(request) -> str:
+    """Why a request's body is too large for an archive upload, read from its
+    Content-Length before the body is parsed (so nothing is spooled to disk); else ""."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return ""
+    limit = settings.INGEST_MAX_ARCHIVE_BYTES
+    if length > limit + FORM_OVERHEAD_BYTES:
+        return (
+            f"The upload has {length} bytes; archives of at most {limit} bytes are accepted, "
+            "the largest the import checks and unpacks."
+        )
+    return ""

@@ -8,6 +8,7 @@ from annotate import (
     people_views,
     queue_views,
     rating_views,
+    team_views,
     token_views,
     views,
 )
@@ -81,6 +82,21 @@ urlpatterns = [
         name="guideline-edit",
     ),
     path("campaigns/<slug:slug>/guideline/", campaign_views.guideline, name="guideline"),
+    # A team member's own pages (annotate/team_views.py); results are in evaluation.
+    path("teams/<slug:slug>/", team_views.team_portal, name="team-portal"),
+    path("teams/<slug:slug>/upload", team_views.team_upload, name="team-upload"),
+    path(
+        "teams/<slug:slug>/uploads/<int:job_id>.json",
+        team_views.team_upload_progress,
+        name="team-upload-progress",
+    ),
+    path("teams/<slug:slug>/final", team_views.team_final, name="team-final"),
+    path("organize/<slug:slug>/teams/", team_views.teams_page, name="teams"),
+    path(
+        "organize/<slug:slug>/teams/window",
+        team_views.submission_window,
+        name="submission-window",
+    ),
     path("organize/<slug:slug>/clips/", clip_views.clip_browser, name="clip-browser"),
     path("organize/<slug:slug>/clips/<int:clip_id>/", clip_views.clip_review, name="clip-review"),
     path(

@@ -18,6 +18,10 @@ from annotate.uploads import save_upload
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff:
         return redirect("campaign-list")
+    # A team member with nothing to rate lands on their team's page, newest campaign first.
+    team = request.user.teams.order_by("-campaign__created_at").select_related("campaign").first()
+    if team is not None and not request.user.assignments.exists():
+        return redirect("team-portal", slug=team.campaign.slug)
     return redirect("queue")
 
 

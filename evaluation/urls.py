@@ -1,9 +1,17 @@
 from django.urls import path
 
-from evaluation import agreement_views, judge_views
+from evaluation import agreement_views, judge_views, team_views
 from evaluation import views as scoring_views
 
 urlpatterns = [
+    # A team's own results, once published; the leaderboard of a published campaign.
+    path("teams/<slug:slug>/results/", team_views.team_results_page, name="team-results"),
+    path(
+        "teams/<slug:slug>/results.<str:fmt>",
+        team_views.team_results_download,
+        name="team-results-download",
+    ),
+    path("leaderboard/<slug:slug>/", team_views.public_leaderboard, name="public-leaderboard"),
     path("organize/<slug:slug>/leaderboard/", scoring_views.leaderboard, name="leaderboard"),
     path(
         "organize/<slug:slug>/leaderboard/figure.<str:fmt>",

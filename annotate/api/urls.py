@@ -3,6 +3,7 @@ from django.urls import path
 from annotate.api import annotator, campaigns, views
 from annotate.api import assignments as assignment_api
 from annotate.api import people as people_api
+from annotate.api import teams as team_api
 from annotate.api import tokens as token_api
 
 urlpatterns = [
@@ -45,6 +46,26 @@ urlpatterns = [
         "campaigns/<slug:slug>/submissions/<int:submission_id>/confirm/",
         views.SubmissionConfirmApi.as_view(),
         name="api-submission-confirm",
+    ),
+    path(
+        "campaigns/<slug:slug>/submissions/",
+        team_api.TeamSubmissionsApi.as_view(),
+        name="api-team-submissions",
+    ),
+    path(
+        "campaigns/<slug:slug>/submissions/uploads/<int:job_id>/",
+        team_api.TeamUploadApi.as_view(),
+        name="api-team-upload",
+    ),
+    path(
+        "campaigns/<slug:slug>/submissions/final/",
+        team_api.TeamFinalApi.as_view(),
+        name="api-team-final",
+    ),
+    path(
+        "campaigns/<slug:slug>/submission-window/",
+        team_api.SubmissionWindowApi.as_view(),
+        name="api-submission-window",
     ),
     path(
         "campaigns/<slug:slug>/assignments/preview/",

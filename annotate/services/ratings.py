@@ -109,7 +109,7 @@ def _taking_ratings(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
 
 def _check_clip_is_rated(*, assignment: Assignment) -> None:
     """A clip of a version that a newer one replaced is no longer rated: its ratings would not count."""
-    if not current_submissions().filter(pk=assignment.clip.submission_id).exists():
+    if not current_submissions().filter(clips=assignment.clip_id).exists():
         raise RatingRefused(
             "this clip belongs to a submission version that a newer one has replaced: "
             "it is no longer rated"

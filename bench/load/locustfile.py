@@ -23,6 +23,8 @@ from locust import HttpUser, between, events, task
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "100"))
 MEASURE_S = float(os.environ.get("BENCH_LOAD_MEASURE_S", "45"))
 PASSWORD = os.environ.get("BENCH_LOAD_PASSWORD", "refscore-demo")
+# Clients (browser tabs, devices) per annotator account: users 1 and 2 are annotator1, ...
+CLIENTS_PER_ANNOTATOR = int(os.environ.get("BENCH_LOAD_CLIENTS", "1"))
 # Think time between two rating loops (seconds, uniform); one loop is 7 requests.
 WAIT_MIN, WAIT_MAX = (float(x) for x in os.environ.get("BENCH_LOAD_WAIT", "10,30").split(","))
 REQUESTS_PER_LOOP = 7
@@ -116,7 +118,7 @@ class AnnotatorUser(HttpUser):
     wait_time = between(WAIT_MIN, WAIT_MAX)
 
     def on_start(self) -> None:
-        self.username = f"annotator{next(_usernames)}"
+        self.username = f"annotator{(next(_usernames) - 1) // CLIENTS_PER_ANNOTATOR + 1}"
         page = self.client.get("/accounts/login/", name="/accounts/login/ [GET]")
         token = CSRF_FIELD.search(page.text).group(1)
         self.client.post(

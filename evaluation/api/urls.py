@@ -2,9 +2,20 @@ from django.urls import path
 
 from evaluation.api import agreement as agreement_api
 from evaluation.api import judging as judging_api
+from evaluation.api import team_results as team_results_api
 from evaluation.api import views as scoring_api
 
 urlpatterns = [
+    path(
+        "campaigns/<slug:slug>/results/",
+        team_results_api.TeamResultsApi.as_view(),
+        name="api-team-results",
+    ),
+    path(
+        "campaigns/<slug:slug>/judge/pair/",
+        team_results_api.TeamJudgePairApi.as_view(),
+        name="api-team-judge-pair",
+    ),
     path(
         "campaigns/<slug:slug>/rankings/",
         scoring_api.RankingsApi.as_view(),

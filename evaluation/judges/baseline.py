@@ -8,6 +8,7 @@ sigmoids with generic midpoints. A calibration fitted on human ratings
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,7 +26,7 @@ from evaluation.judges.base import (
     finite_or_error,
     rubric_tree,
 )
-from evaluation.judges.video import ClipDecodeError, ClipSamples, decode_clip
+from evaluation.judges.video import ClipDecodeError, decode_clip
 
 
 @dataclass(frozen=True)
@@ -44,23 +45,32 @@ class Evidence:
         return _sigmoid(self.direction * (features[self.feature] - self.midpoint) / self.spread)
 
 
-# The midpoints are stated in the features' own scale-free units, chosen from what
-# the quantities mean, not from any particular footage:
+# The midpoints are stated in the features' own scale-free units:
 #  - missed/extra change: share of the reference's (or the clip's own) change left
 #    unexplained at the end; half unexplained is the tipping point.
+#  - final object mismatch: share of the pixels that either clip changes from first to
+#    last frame (the object's start and end, with their blurred edges) whose last frames
+#    disagree visibly beyond their first frames' look difference. An object wholly
+#    elsewhere or gone covers a third to a half of that region; 0.1 is an object-sized
+#    share of it once edges and shading are counted in. Set with the real-physics
+#    development split and the demo footage in view (docs/judges.md).
 #  - log ratios: twice the reference's flicker or spikiness (log 2) is suspicious.
-#  - vanish, process residual: a quarter of the reference's change lost again by the
-#    end, or missing while the episode unfolds.
-#  - correlations and warped distances: halfway between identical and unrelated.
+#  - vanish: a quarter of the reference's change lost again by the end.
+#  - process unexplained: change that neither clip explains within a pixel and a tenth
+#    of the clip's time, per instant, against the object's footprint; 0.005 was set
+#    with the same two footage sets in view.
+#  - warped motion distances: set with the demo footage in view, where they separate
+#    "same motion" from "other motion"; a calibration on ratings should replace them.
 FINAL_STATE_EVIDENCE = (
     Evidence("missed_change", midpoint=0.5, spread=0.1, direction=-1),
     Evidence("extra_change", midpoint=0.5, spread=0.1, direction=-1),
     Evidence("vanish", midpoint=0.25, spread=0.06, direction=-1),
+    Evidence("final_object_mismatch", midpoint=0.1, spread=0.025, direction=-1),
 )
 CLEAN_EVIDENCE = (
     Evidence("flicker_log_ratio", midpoint=math.log(2.0), spread=0.2, direction=-1),
     Evidence("break_log_ratio", midpoint=math.log(2.0), spread=0.2, direction=-1),
-    Evidence("process_residual", midpoint=0.25, spread=0.06, direction=-1),
+    Evidence("process_unexplained", midpoint=0.005, spread=0.00125, direction=-1),
     Evidence("motion_map_dtw", midpoint=0.08, spread=0.02, direction=-1),
 )
 MOTION_EVIDENCE = (
@@ -93,7 +103,7 @@ def rubric_probabilities(features: Mapping[str, float]) -> tuple[float, float, f
 class BaselineJudge(Judge):
     """Compares each generated clip with its reference; see docs/judges.md."""
 
-    code_version = "1"
+    code_version = "2"
 
     def __init__(
         self,
@@ -134,9 +144,16 @@ class BaselineJudge(Judge):
         self._calibration_spec = dict(calibration) if calibration else None
         self._calibration: Any = None
 
-    def _decode(self, path: Path) -> ClipSamples | str:
+    def _prepare(self, path: Path, device: Any) -> Any:
+        """Decode a clip and compute its own measurements (a `PreparedClip`), or an error text.
+
+        Runs in the decoding pool, so a clip's own work overlaps with other pairs'
+        comparisons, and a reference shared by several pairs is prepared once.
+        """
+        from evaluation.judges.features import FeatureError, prepare_clip
+
         try:
-            return decode_clip(
+            samples = decode_clip(
                 path,
                 size=self.size,
                 time_bins=self.time_bins,
@@ -144,7 +161,8 @@ class BaselineJudge(Judge):
                 # Clips already decode in parallel; frame threads per clip would only contend.
                 thread_type="SLICE" if self.decode_workers > 1 else "AUTO",
             )
-        except ClipDecodeError as exc:
+            return prepare_clip(samples, device=device)
+        except (ClipDecodeError, FeatureError) as exc:
             return str(exc)
 
     def judge(
@@ -171,14 +189,13 @@ class BaselineJudge(Judge):
                 pairs=pairs,
                 order=order,
                 pool=pool,
-                decode=self._decode,
+                decode=functools.partial(self._prepare, device=device),
                 lookahead=2 * self.decode_workers + 1,
             ):
                 verdicts[index] = self._verdict(
                     pair=pairs[index],
                     reference=reference,
                     generated=generated,
-                    device=device,
                     calibration=calibration,
                 )
                 unreported += 1
@@ -193,19 +210,18 @@ class BaselineJudge(Judge):
         self,
         *,
         pair: Pair,
-        reference: ClipSamples | str,
-        generated: ClipSamples | str,
-        device: Any,
+        reference: Any,
+        generated: Any,
         calibration: Any,
     ) -> JudgeVerdict:
-        from evaluation.judges.features import FeatureError, compare_clips
+        from evaluation.judges.features import FeatureError, compare_prepared
 
         if isinstance(reference, str):
             return JudgeVerdict.failed(pair_id=pair.pair_id, error=f"reference: {reference}")
         if isinstance(generated, str):
             return JudgeVerdict.failed(pair_id=pair.pair_id, error=f"generated: {generated}")
         try:
-            features = compare_clips(reference=reference, generated=generated, device=device)
+            features = compare_prepared(reference=reference, generated=generated)
             features = finite_or_error(pair_id=pair.pair_id, features=features)
         except (FeatureError, JudgeError) as exc:
             return JudgeVerdict.failed(pair_id=pair.pair_id, error=str(exc))
@@ -242,18 +258,18 @@ def _decoded_in_order(
     pairs: Sequence[Pair],
     order: Sequence[int],
     pool: ThreadPoolExecutor,
-    decode: Callable[[Path], ClipSamples | str],
+    decode: Callable[[Path], Any],
     lookahead: int,
-) -> Iterator[tuple[int, ClipSamples | str, ClipSamples | str]]:
-    """(pair index, decoded reference, decoded generated clip) in `order`.
+) -> Iterator[tuple[int, Any, Any]]:
+    """(pair index, prepared reference, prepared generated clip) in `order`.
 
-    Decoding runs `lookahead` pairs ahead in the pool, so that it overlaps with the
-    feature computation of the current pair; a reference shared by consecutive pairs is
-    decoded once (a small LRU of decodes keyed by path and modification time).
+    Decoding and preparing run `lookahead` pairs ahead in the pool, overlapping the
+    comparison of the current pair; a reference shared by consecutive pairs is
+    prepared once (a small LRU keyed by path and modification time).
     """
-    references: OrderedDict[tuple[str, float | None], Future[ClipSamples | str]] = OrderedDict()
+    references: OrderedDict[tuple[str, float | None], Future[Any]] = OrderedDict()
 
-    def reference_future(path: Path) -> Future[ClipSamples | str]:
+    def reference_future(path: Path) -> Future[Any]:
         key = _file_key(path)
         if key in references:
             references.move_to_end(key)
@@ -264,7 +280,7 @@ def _decoded_in_order(
             references.popitem(last=False)
         return future
 
-    pending: deque[tuple[int, Future[ClipSamples | str], Future[ClipSamples | str]]] = deque()
+    pending: deque[tuple[int, Future[Any], Future[Any]]] = deque()
     upcoming = iter(order)
 
     def fill() -> None:

@@ -9,8 +9,10 @@ Each is measured per camera view and averaged over views.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,12 @@ MAP_GRID = 16
 SSIM_WINDOW = 7
 SSIM_SIGMA = 1.5
 LOCAL_PERCENTILE = 0.05
+# A difference an observer sees: a tenth of the image's own mean colour (relative units).
+VISIBLE = 0.1
+# How early or late a generated episode may run without being inconsistent: a tenth of it.
+TIME_TOLERANCE = 0.1
+# Differences below this (relative units, a hundredth of the mean colour) are noise.
+LOOK_FLOOR = 0.01
 
 
 class FeatureError(Exception):
@@ -54,6 +62,7 @@ def cpu_threads(*, device: torch.device, threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+@functools.lru_cache(maxsize=8)
 def _gaussian_band(size: int, device: torch.device) -> torch.Tensor:
     """(size, size - window + 1) matrix whose columns are shifted Gaussian windows."""
     coords = torch.arange(SSIM_WINDOW, dtype=torch.float32, device=device) - SSIM_WINDOW // 2
@@ -66,15 +75,19 @@ def _gaussian_band(size: int, device: torch.device) -> torch.Tensor:
     return band
 
 
-def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Structural similarity maps of grey images (N, S, S) -> (N, S', S').
+def _filtered(images: torch.Tensor) -> torch.Tensor:
+    """Gaussian-windowed local means of (..., S, S) images -> (..., S', S').
 
-    The Gaussian window is applied as two matrix products (rows, then columns),
-    which is much faster on CPU than a single-channel convolution.
+    The window is applied as two matrix products (rows, then columns), which is
+    much faster on CPU than a single-channel convolution.
     """
-    band = _gaussian_band(a.shape[-1], a.device)
-    moments = torch.stack([a, b, a * a, b * b, a * b])
-    mu_x, mu_y, xx, yy, xy = band.T @ moments @ band
+    band = _gaussian_band(images.shape[-1], images.device)
+    return band.T @ images @ band
+
+
+def _ssim_from_moments(
+    mu_x: torch.Tensor, mu_y: torch.Tensor, xx: torch.Tensor, yy: torch.Tensor, xy: torch.Tensor
+) -> torch.Tensor:
     var_x, var_y, cov = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
     c1, c2 = 0.01**2, 0.03**2
     numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
@@ -82,11 +95,20 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return numerator / denominator
 
 
-def _ssim_summary(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Structural similarity maps of grey images (N, S, S) -> (N, S', S')."""
+    return _ssim_from_moments(*_filtered(torch.stack([a, b, a * a, b * b, a * b])))
+
+
+def _summary(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and low-percentile SSIM per image (the percentile catches local differences)."""
-    maps = ssim_map(a, b).flatten(1)
+    maps = maps.flatten(1)
     rank = max(1, int(LOCAL_PERCENTILE * maps.shape[1]))
     return maps.mean(dim=1), maps.kthvalue(rank, dim=1).values
+
+
+def _ssim_summary(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return _summary(ssim_map(a, b))
 
 
 def _pooled(maps: torch.Tensor) -> torch.Tensor:
@@ -145,27 +167,133 @@ def _residual(weight: torch.Tensor, error: torch.Tensor, scale: torch.Tensor) ->
     return (weight * error).sum(dim=-1) / ((weight * scale).sum(dim=-1) + floor)
 
 
-def _tensors(clip: ClipSamples, device: torch.device) -> dict[str, torch.Tensor]:
-    """Clip arrays on the device, colour channels moved first for fast reductions."""
+@dataclass(frozen=True)
+class PreparedClip:
+    """Everything the comparison needs from one clip alone, computed once per clip.
+
+    A reference shared by several teams' clips is prepared once; the per-pair work
+    that is left is small (pooled differences, one SSIM cross-moment, the warping).
+    """
+
+    views: int
+    shape: tuple[int, ...]  # ClipSamples.frames.shape
+    first_gray: torch.Tensor  # (V, S, S)
+    last_gray: torch.Tensor  # (V, S, S)
+    frames_gray: torch.Tensor  # (V*T, S, S)
+    frames_moments: torch.Tensor  # (2, V*T, S', S'): windowed mean and mean of squares
+    pooled_first: torch.Tensor  # (V, 3, G*G): first frame over its mean colour, cell means
+    pooled_last: torch.Tensor  # (V, 3, G*G)
+    pooled_frames: torch.Tensor  # (V, T, 3, G*G)
+    motion_maps: torch.Tensor  # (V, T-1, G*G): frame-to-frame change, cell means
+    motion_path: torch.Tensor  # (V, T-1, 2): motion-weighted centroids, view fractions
+    flicker: torch.Tensor  # (V,): mean local-brightness second difference
+    spikiness: torch.Tensor  # (V,)
+    relative_first: torch.Tensor  # (V, 3, S, S): first frame over its mean colour
+    relative_last: torch.Tensor  # (V, 3, S, S)
+    relative_frames: torch.Tensor  # (V, T, 3, S, S)
+    # Per pixel, the range of values within one pixel and TIME_TOLERANCE of each instant.
+    envelope_low: torch.Tensor  # (V, T, 3, S, S)
+    envelope_high: torch.Tensor  # (V, T, 3, S, S)
+
+
+def _relative(images: torch.Tensor) -> torch.Tensor:
+    """(..., 3, S, S) images over their own mean colour (exposure and white balance removed)."""
+    return images / images.mean(dim=(-1, -2), keepdim=True).clamp_min(QUANTUM)
+
+
+def _running_extremes(
+    low: torch.Tensor, high: torch.Tensor, *, dim: int, reach: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minimum and maximum over +-reach along `dim` (edges repeat), by shifted copies."""
+    size = low.shape[dim]
+    out_low, out_high = low.clone(), high.clone()
+    for shift in range(1, min(reach, size - 1) + 1):
+        ahead, behind = slice(shift, None), slice(None, size - shift)
+        for target, source in ((behind, ahead), (ahead, behind)):
+            index = [slice(None)] * low.dim()
+            index[dim] = target
+            other = [slice(None)] * low.dim()
+            other[dim] = source
+            into, source_index = tuple(index), tuple(other)
+            torch.minimum(out_low[into], low[source_index], out=out_low[into])
+            torch.maximum(out_high[into], high[source_index], out=out_high[into])
+    return out_low, out_high
+
+
+def _envelope(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-pixel minimum and maximum over +-1 pixel and +-TIME_TOLERANCE of the clip.
+
+    (V, T, 3, S, S) -> two tensors of the same shape. A clip explains a value of the
+    other clip at a pixel and instant when the value lies within this range: small
+    camera offsets and a slightly different pace are forgiven, anything else is not.
+    """
+    low, high = _running_extremes(frames, frames, dim=-1, reach=1)
+    low, high = _running_extremes(low, high, dim=-2, reach=1)
+    return _running_extremes(
+        low, high, dim=1, reach=max(1, round(TIME_TOLERANCE * frames.shape[1]))
+    )
+
+
+def _unexplained(values: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """How far values fall outside [low, high], mean over colour channels: (..., 3, S, S) -> (..., S, S)."""
+    return (values - torch.clamp(values, min=low, max=high)).abs().mean(dim=-3)
+
+
+def _spatial_envelope(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-pixel minimum and maximum over +-1 pixel: (..., 3, S, S) -> two of the same shape."""
+    low, high = _running_extremes(images, images, dim=-1, reach=1)
+    return _running_extremes(low, high, dim=-2, reach=1)
+
+
+def _relative_pooled(images: torch.Tensor) -> torch.Tensor:
+    """(..., 3, S, S) -> (..., 3, G*G): cell means of the image over its own mean colour.
+
+    Divided by its own mean colour, an image no longer depends on exposure or white
+    balance, so a global brightness shift is not mistaken for a change of state.
+    Pooling is linear, so pooling first and dividing after gives the same cells.
+    """
+    gain = images.mean(dim=(-1, -2)).clamp_min(QUANTUM)
+    return _signed_pooled(images) / gain.unsqueeze(-1)
+
+
+@torch.no_grad()
+def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
+    """A clip's own measurements, on `device`."""
 
     def image(array: object) -> torch.Tensor:
+        # Colour channels moved first for fast reductions.
         return torch.from_numpy(array).to(device).movedim(-1, -3).contiguous()  # type: ignore[arg-type]
 
-    tensors = {
-        "frames": image(clip.frames),  # (V, T, 3, S, S)
-        "first": image(clip.first),  # (V, 3, S, S)
-        "last": image(clip.last),
-        "step_mean": torch.from_numpy(clip.step_mean).to(device),
-        "step_max": torch.from_numpy(clip.step_max).to(device),
-        "flicker": torch.from_numpy(clip.flicker).to(device),
-    }
-    for name in ("frames", "first", "last"):
-        tensors[f"{name}_gray"] = tensors[name].mean(dim=-3)
-        # Divided by its own mean colour, an image no longer depends on exposure or
-        # white balance, so a global brightness shift is not mistaken for a change of state.
-        gain = tensors[name].mean(dim=(-1, -2), keepdim=True).clamp_min(QUANTUM)
-        tensors[f"{name}_relative"] = tensors[name] / gain
-    return tensors
+    frames, first, last = image(clip.frames), image(clip.first), image(clip.last)
+    frames_gray = frames.mean(dim=-3).flatten(0, 1)
+    motion = _colour_difference(frames[:, 1:], frames[:, :-1])  # (V, T-1, S, S)
+    views, steps = motion.shape[0], motion.shape[1]
+    step_mean = torch.from_numpy(clip.step_mean).to(device)
+    typical = step_mean.median(dim=1).values
+    step_max = torch.from_numpy(clip.step_max).to(device).max(dim=1).values
+    relative_frames = _relative(frames)
+    envelope_low, envelope_high = _envelope(relative_frames)
+    return PreparedClip(
+        views=clip.views,
+        shape=tuple(clip.frames.shape),
+        first_gray=first.mean(dim=-3),
+        last_gray=last.mean(dim=-3),
+        frames_gray=frames_gray,
+        frames_moments=_filtered(torch.stack([frames_gray, frames_gray * frames_gray])),
+        pooled_first=_relative_pooled(first),
+        pooled_last=_relative_pooled(last),
+        pooled_frames=_relative_pooled(frames),
+        motion_maps=_pooled(motion.flatten(0, 1)).view(views, steps, -1),
+        motion_path=_centroids(motion),
+        flicker=torch.from_numpy(clip.flicker).to(device).mean(dim=1),
+        # Largest frame-to-frame change relative to the clip's typical change.
+        spikiness=(step_max + QUANTUM) / (typical + QUANTUM),
+        relative_first=_relative(first),
+        relative_last=_relative(last),
+        relative_frames=relative_frames,
+        envelope_low=envelope_low,
+        envelope_high=envelope_high,
+    )
 
 
 def _colour_difference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -173,35 +301,45 @@ def _colour_difference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs().mean(dim=-3)
 
 
-def _spikiness(clip: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Largest frame-to-frame change relative to the clip's typical change, per view."""
-    typical = clip["step_mean"].median(dim=1).values
-    return (clip["step_max"].max(dim=1).values + QUANTUM) / (typical + QUANTUM)
-
-
 @torch.no_grad()
 def compare_clips(
     *, reference: ClipSamples, generated: ClipSamples, device: torch.device
 ) -> dict[str, float]:
     """All baseline features of a generated clip against its reference, as a flat dict."""
-    if reference.views != generated.views:
+    _check_layouts(reference.views, generated.views, reference.frames.shape, generated.frames.shape)
+    return compare_prepared(
+        reference=prepare_clip(reference, device=device),
+        generated=prepare_clip(generated, device=device),
+    )
+
+
+def _check_layouts(
+    reference_views: int,
+    generated_views: int,
+    reference_shape: tuple[int, ...],
+    generated_shape: tuple[int, ...],
+) -> None:
+    if reference_views != generated_views:
         raise FeatureError(
-            f"view layouts differ: reference has {reference.views} views, "
-            f"generated has {generated.views}"
+            f"view layouts differ: reference has {reference_views} views, "
+            f"generated has {generated_views}"
         )
-    if reference.frames.shape != generated.frames.shape:
-        raise FeatureError(
-            f"sample shapes differ: {reference.frames.shape} vs {generated.frames.shape}"
-        )
-    ref, gen = _tensors(reference, device), _tensors(generated, device)
-    views, bins = reference.views, reference.frames.shape[1]
+    if tuple(reference_shape) != tuple(generated_shape):
+        raise FeatureError(f"sample shapes differ: {reference_shape} vs {generated_shape}")
+
+
+@torch.no_grad()
+def compare_prepared(*, reference: PreparedClip, generated: PreparedClip) -> dict[str, float]:
+    """All baseline features of a prepared generated clip against its prepared reference."""
+    ref, gen = reference, generated
+    _check_layouts(ref.views, gen.views, ref.shape, gen.shape)
+    views, bins = ref.views, ref.shape[1]
     features: dict[str, torch.Tensor] = {}
 
     # Final state -------------------------------------------------------------
     # First frames and last frames in one SSIM call.
     ssim_mean, ssim_local = _ssim_summary(
-        torch.cat([gen["first_gray"], gen["last_gray"]]),
-        torch.cat([ref["first_gray"], ref["last_gray"]]),
+        torch.cat([gen.first_gray, gen.last_gray]), torch.cat([ref.first_gray, ref.last_gray])
     )
     start_mean, final_mean = ssim_mean[:views], ssim_mean[views:]
     start_local, final_local = ssim_local[:views], ssim_local[views:]
@@ -213,13 +351,11 @@ def compare_clips(
     # Changes are compared as signed differences averaged over grid cells: a photometric
     # difference between the clips (exposure, colour, blur, sensor noise) shows up in
     # the first frames as much as in the last and cancels out, a change of state does not.
-    ref_change = _signed_pooled(ref["last_relative"] - ref["first_relative"])  # (V, 3, G*G)
-    gen_change = _signed_pooled(gen["last_relative"] - gen["first_relative"])
+    ref_change = ref.pooled_last - ref.pooled_first  # (V, 3, G*G)
+    gen_change = gen.pooled_last - gen.pooled_first
     # What is left of the look difference after pooling, measured where the clips should
     # agree (their first frames); differences below twice this level are not evidence.
-    look_noise = (
-        _signed_pooled(gen["first_relative"] - ref["first_relative"]).abs().mean(dim=1).median()
-    )
+    look_noise = (gen.pooled_first - ref.pooled_first).abs().mean(dim=1).median()
     change_error = ((gen_change - ref_change).abs().mean(dim=1) - 2.0 * look_noise).clamp_min(0.0)
     ref_weight = (ref_change.abs().mean(dim=1) - 2.0 * look_noise).clamp_min(0.0)  # (V, G*G)
     gen_weight = (gen_change.abs().mean(dim=1) - 2.0 * look_noise).clamp_min(0.0)
@@ -232,9 +368,7 @@ def compare_clips(
     features["change_map_corr"] = _correlation(ref_change.flatten(1), gen_change.flatten(1))
 
     # Something reproduced mid-clip then gone at the end ("the banana vanishes").
-    gen_change_over_time = _signed_pooled(
-        gen["frames_relative"] - gen["first_relative"].unsqueeze(1)
-    )  # (V, T, 3, G*G)
+    gen_change_over_time = gen.pooled_frames - gen.pooled_first.unsqueeze(1)  # (V, T, 3, G*G)
     error_over_time = (
         (gen_change_over_time - ref_change.unsqueeze(1)).abs().mean(dim=2) - 2.0 * look_noise
     ).clamp_min(0.0)  # (V, T, G*G)
@@ -248,9 +382,7 @@ def compare_clips(
     # The same comparison at every instant: the share of the reference's ongoing change
     # (arm and objects) that the generated clip does not show at that time; deformed or
     # misbehaving objects raise it even when both clips end alike.
-    ref_change_over_time = _signed_pooled(
-        ref["frames_relative"] - ref["first_relative"].unsqueeze(1)
-    )
+    ref_change_over_time = ref.pooled_frames - ref.pooled_first.unsqueeze(1)
     process_error = (
         (gen_change_over_time - ref_change_over_time).abs().mean(dim=2) - 2.0 * look_noise
     ).clamp_min(0.0)
@@ -259,15 +391,42 @@ def compare_clips(
         process_weight.flatten(), process_error.flatten(), process_weight.flatten()
     )
 
+    # The object, not the whole frame: at pixel level, where either clip changes between
+    # its first and last frames, the share of that region whose last frames disagree by
+    # more than their first frames already did (up to a pixel of camera offset).
+    def gap(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        low, high = _spatial_envelope(b)
+        return torch.maximum(_unexplained(a, low, high), _unexplained(b, *_spatial_envelope(a)))
+
+    start_gap = gap(gen.relative_first, ref.relative_first)  # (V, S, S)
+    end_gap = gap(gen.relative_last, ref.relative_last)
+    changed = (_colour_difference(ref.relative_last, ref.relative_first) > VISIBLE) | (
+        _colour_difference(gen.relative_last, gen.relative_first) > VISIBLE
+    )
+    wrong = (end_gap - start_gap) > VISIBLE
+    final_object_mismatch = (changed & wrong).sum() / changed.sum().clamp_min(1)
+
+    # The same while the episode unfolds: what either clip shows that the other does not
+    # explain within a pixel and TIME_TOLERANCE (an object that jumps, blinks, stretches
+    # or sinks, an arm elsewhere), beyond the look difference of the first frames, as a
+    # share of the reference's own end-to-end change (the object's footprint). A scene
+    # where nothing changes counts as an object a hundredth of the view in size.
+    # (At half resolution it would cost a quarter, but loses a small object's detail.)
+    unexplained = torch.maximum(
+        _unexplained(gen.relative_frames, ref.envelope_low, ref.envelope_high),
+        _unexplained(ref.relative_frames, gen.envelope_low, gen.envelope_high),
+    )  # (V, T, S, S)
+    # The look difference of the first frames at each pixel, and at least its typical
+    # level over the view (codec and sensor noise do not stay where they were).
+    look = torch.maximum(start_gap, start_gap.flatten(1).quantile(0.9, dim=1)[:, None, None])
+    excess = (unexplained - look.unsqueeze(1) - 2.0 * LOOK_FLOOR).clamp_min(0.0)
+    footprint = _colour_difference(ref.relative_last, ref.relative_first).mean()
+    process_unexplained = excess.mean() / footprint.clamp_min(0.01 * VISIBLE)
+
     # Arm motion ---------------------------------------------------------------
-    ref_motion = _colour_difference(ref["frames"][:, 1:], ref["frames"][:, :-1])  # (V, T-1, S, S)
-    gen_motion = _colour_difference(gen["frames"][:, 1:], gen["frames"][:, :-1])
-    steps = bins - 1
-    ref_maps = _pooled(ref_motion.flatten(0, 1)).view(views, steps, -1)
-    gen_maps = _pooled(gen_motion.flatten(0, 1)).view(views, steps, -1)
+    ref_maps, gen_maps = ref.motion_maps, gen.motion_maps  # (V, T-1, G*G)
     map_similarity = _correlation(ref_maps.unsqueeze(2), gen_maps.unsqueeze(1))  # (V, T-1, T-1)
-    ref_path, gen_path = _centroids(ref_motion), _centroids(gen_motion)
-    path_distance = torch.cdist(ref_path, gen_path)  # (V, T-1, T-1), in view fractions
+    path_distance = torch.cdist(ref.motion_path, gen.motion_path)  # in view fractions
     warped = dtw(torch.cat([(1.0 - map_similarity) / 2.0, path_distance]))
     features["motion_map_dtw"], features["centroid_dtw"] = warped[:views], warped[views:]
     features["motion_map_corr_aligned"] = torch.diagonal(map_similarity, dim1=1, dim2=2).mean(dim=1)
@@ -279,12 +438,13 @@ def compare_clips(
     )
 
     # Artifacts -----------------------------------------------------------------
-    features["flicker_log_ratio"] = torch.log(
-        (gen["flicker"].mean(dim=1) + QUANTUM) / (ref["flicker"].mean(dim=1) + QUANTUM)
-    )
-    features["break_log_ratio"] = torch.log(_spikiness(gen) / _spikiness(ref))
-    process_mean, process_local = _ssim_summary(
-        gen["frames_gray"].flatten(0, 1), ref["frames_gray"].flatten(0, 1)
+    features["flicker_log_ratio"] = torch.log((gen.flicker + QUANTUM) / (ref.flicker + QUANTUM))
+    features["break_log_ratio"] = torch.log(gen.spikiness / ref.spikiness)
+    # Windowed means and squares are each clip's own; only the cross moment is per pair.
+    (gen_mu, gen_sq), (ref_mu, ref_sq) = gen.frames_moments, ref.frames_moments
+    cross = _filtered(gen.frames_gray * ref.frames_gray)
+    process_mean, process_local = _summary(
+        _ssim_from_moments(gen_mu, ref_mu, gen_sq, ref_sq, cross)
     )
     features["process_ssim_drop"] = start_mean - process_mean.view(views, -1).mean(dim=1)
     features["process_local_ssim_drop"] = start_local - process_local.view(views, -1).mean(dim=1)
@@ -294,6 +454,8 @@ def compare_clips(
     summary["extra_change"] = float(extra_change)
     summary["vanish"] = float(vanish)
     summary["process_residual"] = float(process_residual)
+    summary["final_object_mismatch"] = float(final_object_mismatch)
+    summary["process_unexplained"] = float(process_unexplained)
     summary["views"] = float(views)
     for name, value in summary.items():
         if not math.isfinite(value):

@@ -82,11 +82,10 @@ def views_in_layout(*, width: int, height: int, forced: int | None = None) -> in
 class _BinAccumulator:
     """Per-bin sums that merge pairwise when full, keeping memory bounded."""
 
-    def __init__(self, *, capacity: int, views: int, size: int) -> None:
+    def __init__(self, *, capacity: int, views: int, frame_shape: tuple[int, ...]) -> None:
         self.capacity = capacity
         self.bin_width = 1
-        shape = (capacity, views, size, size, 3)
-        self.frame_sum = np.zeros(shape, dtype=np.float32)
+        self.frame_sum = np.zeros((capacity, *frame_shape), dtype=np.float32)
         self.step_sum = np.zeros((capacity, views), dtype=np.float32)
         self.step_count = np.zeros(capacity, dtype=np.int64)
         self.step_max = np.zeros((capacity, views), dtype=np.float32)
@@ -100,7 +99,7 @@ class _BinAccumulator:
     def add_block(
         self, frames: np.ndarray, steps: np.ndarray, flicker: np.ndarray, valid: np.ndarray
     ) -> None:
-        """Add consecutive frames (n, views, size, size, 3) with their per-frame signals (n, views).
+        """Add consecutive frames (n, *frame_shape) with their per-frame signals (n, views).
 
         `valid` (n, 2) says which frames have a step (all but the clip's first) and a
         flicker value (all but the first two). Frames falling into one bin are summed at once.
@@ -116,7 +115,10 @@ class _BinAccumulator:
                 self.start[index] = self.frames_seen
             stop = min(total, start + self.bin_width - self.frames_seen % self.bin_width)
             segment = slice(start, stop)
-            self.frame_sum[index] += frames[segment].sum(axis=0)
+            if stop - start == 1:
+                self.frame_sum[index] += frames[start]
+            else:
+                self.frame_sum[index] += frames[segment].sum(axis=0)
             self.count[index] += stop - start
             has_step, has_flicker = valid[segment, 0], valid[segment, 1]
             if has_step.any():
@@ -156,8 +158,13 @@ class _BinAccumulator:
         self.used = half
         self.bin_width *= 2
 
-    def resample(self, *, time_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Bins onto `time_bins` evenly spaced normalized instants (linear interpolation)."""
+    def resample(
+        self, *, time_bins: int, frame_scale: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bins onto `time_bins` evenly spaced normalized instants (linear interpolation).
+
+        Mean frames come out multiplied by `frame_scale`.
+        """
         used = self.used
         total = self.frames_seen
         counts = self.count[:used].astype(np.float64)
@@ -180,9 +187,18 @@ class _BinAccumulator:
             result += values[right] * w
             return result
 
-        frame_mean = self.frame_sum[:used]
-        frame_mean /= counts.reshape(-1, 1, 1, 1, 1).astype(np.float32)
-        frames = interpolate(frame_mean)
+        # Mean frames: each instant is two weighted bin sums (weights folding in the
+        # bin's frame count and the scale), one frame at a time to avoid temporaries.
+        frames = np.empty((time_bins, *self.frame_sum.shape[1:]), dtype=np.float32)
+        for target in range(time_bins):
+            a, b, w = left[target], right[target], float(weight[target])
+            np.multiply(
+                self.frame_sum[a],
+                np.float32(frame_scale * (1.0 - w) / counts[a]),
+                out=frames[target],
+            )
+            if w > 0.0:
+                frames[target] += self.frame_sum[b] * np.float32(frame_scale * w / counts[b])
         step_mean = interpolate(
             self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None]
         )
@@ -191,20 +207,27 @@ class _BinAccumulator:
             self.flicker_sum[:used] / np.maximum(self.flicker_count[:used], 1)[:, None]
         )
         return (
-            frames.astype(np.float32),
+            frames,
             step_mean.astype(np.float32),
             step_max.astype(np.float32),
             flicker.astype(np.float32),
         )
 
 
-def _local_brightness(frames: np.ndarray) -> np.ndarray:
-    """Mean brightness on a coarse grid per view: (n, views, size, size, 3) -> (n, views, grid, grid)."""
-    count, views, size = frames.shape[0], frames.shape[1], frames.shape[2]
+def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
+    """Brightness summed on a coarse grid per view: (n, size, views*size, 3) -> (n, views, grid, grid).
+
+    Sums over each cell's pixels and channels (the caller scales them to means).
+    """
+    count, size = frames.shape[0], frames.shape[1]
     grid = FLICKER_GRID
     cell = size // grid
-    gray = frames[:, :, : cell * grid, : cell * grid].mean(axis=-1)
-    return gray.reshape(count, views, grid, cell, grid, cell).mean(axis=(3, 5))
+    if cell * grid != size:
+        frames = frames.reshape(count, size, views, size, 3)[
+            :, : cell * grid, :, : cell * grid
+        ].reshape(count, cell * grid, views * cell * grid, 3)
+    sums = frames.reshape(count, grid, cell, views, grid, cell * 3).sum(axis=(2, 5))
+    return sums.transpose(0, 2, 1, 3)
 
 
 # Frames are shrunk one by one as they decode, then measured in blocks of this many:
@@ -213,34 +236,41 @@ DECODE_BLOCK = 16
 
 
 class _ClipReader:
-    """Turns blocks of shrunk frames into accumulated bins, carrying state across blocks."""
+    """Turns blocks of shrunk frames into accumulated bins, carrying state across blocks.
+
+    Frames stay in their decoded layout (n, size, views*size, 3) and in 8-bit units
+    while they are summed; views are split and values scaled to [0, 1] only on the
+    small results, which saves several passes over every frame.
+    """
 
     def __init__(self, *, views: int, size: int, time_bins: int) -> None:
         self.views, self.size = views, size
-        self.accumulator = _BinAccumulator(capacity=2 * time_bins, views=views, size=size)
+        self.accumulator = _BinAccumulator(
+            capacity=2 * time_bins, views=views, frame_shape=(size, views * size, 3)
+        )
         self.first: np.ndarray | None = None
-        self.last: np.ndarray | None = None
+        self.last: np.ndarray | None = None  # (size, views*size, 3), 8-bit units
         self.brightness_tail: np.ndarray | None = None  # the last two frames' local brightness
 
     def consume(self, block: list[np.ndarray]) -> None:
         if not block:
             return
         count, size, views = len(block), self.size, self.views
-        # (n, size, views*size, 3) -> (n, views, size, size, 3)
-        frames = (
-            np.stack(block)
-            .reshape(count, size, views, size, 3)
-            .transpose(0, 2, 1, 3, 4)
-            .astype(np.float32)
-        )
-        frames *= np.float32(1.0 / 255.0)
+        frames = np.stack(block).astype(np.float32)  # (n, size, views*size, 3), 0..255
         seen = self.accumulator.frames_seen
-        with_previous = frames if self.last is None else np.concatenate([self.last[None], frames])
         steps = np.zeros((count, views), dtype=np.float32)
-        steps[count - (len(with_previous) - 1) :] = np.abs(np.diff(with_previous, axis=0)).mean(
-            axis=(2, 3, 4)
+        pixels = np.float32(1.0 / (255.0 * size * size * 3))
+        if count > 1:
+            diffs = frames[1:] - frames[:-1]
+            np.abs(diffs, out=diffs)
+            steps[1:] = diffs.reshape(count - 1, size, views, size * 3).sum(axis=(1, 3)) * pixels
+        if self.last is not None:
+            first_step = np.abs(frames[0] - self.last)
+            steps[0] = first_step.reshape(size, views, size * 3).sum(axis=(0, 2)) * pixels
+        cell = size // FLICKER_GRID
+        brightness = _local_brightness(frames, views=views) * np.float32(
+            1.0 / (255.0 * cell * cell * 3)
         )
-        brightness = _local_brightness(frames)
         history = (
             brightness
             if self.brightness_tail is None
@@ -257,6 +287,18 @@ class _ClipReader:
             self.first = frames[0].copy()
         self.last = frames[-1].copy()
         self.brightness_tail = history[-2:].copy()
+
+
+def _split_views(frames: np.ndarray, *, views: int) -> np.ndarray:
+    """(..., size, views*size, 3) in 8-bit units -> (..., views, size, size, 3) in [0, 1]."""
+    size = frames.shape[-3]
+    lead = frames.shape[:-3]
+    split = frames.reshape(*lead, size, views, size, 3)
+    axes = list(range(len(lead)))
+    moved = split.transpose(*axes, len(lead) + 1, len(lead), len(lead) + 2, len(lead) + 3)
+    result = np.ascontiguousarray(moved, dtype=np.float32)
+    result *= np.float32(1.0 / 255.0)
+    return result
 
 
 def decode_clip(
@@ -315,11 +357,16 @@ def decode_clip(
         raise ClipDecodeError(
             f"{path.name} has {accumulator.frames_seen} frames; at least 3 needed"
         )
-    frames, step_mean, step_max, flicker = accumulator.resample(time_bins=time_bins)
+    frames, step_mean, step_max, flicker = accumulator.resample(
+        time_bins=time_bins, frame_scale=1.0 / 255.0
+    )
     return ClipSamples(
-        frames=np.ascontiguousarray(frames.transpose(1, 0, 2, 3, 4)),
-        first=first,
-        last=previous,
+        # (time, size, views*size, 3) -> (views, time, size, size, 3)
+        frames=np.ascontiguousarray(
+            frames.reshape(time_bins, size, view_count, size, 3).transpose(2, 0, 1, 3, 4)
+        ),
+        first=_split_views(first, views=view_count),
+        last=_split_views(previous, views=view_count),
         step_mean=np.ascontiguousarray(step_mean.T),
         step_max=np.ascontiguousarray(step_max.T),
         flicker=np.ascontiguousarray(flicker.T),

@@ -6,6 +6,12 @@
  * is absorbed by nudging the follower's playbackRate (no visible jump), large drift by
  * setting its currentTime. When either element stalls ('waiting') the other is paused
  * until the stalled one can play again, so they never drift apart while buffering.
+ *
+ * The next pair: on Enter the two videos preloaded below the page go on stage at once,
+ * and the form is sent with fetch. Its answer (the next clip's data, the same as its page
+ * would render) brings the rubric, the progress and the URL, without a page load (and
+ * the right pair, should the server have chosen another). Any other answer (an error,
+ * the end of the queue, a revision) is loaded as a page, as is the URL on Back.
  */
 "use strict";
 
@@ -39,6 +45,21 @@
       this.ownSeeks = new Map();
       this.listeners = [];
       for (const el of [reference, generated]) this.watchElement(el);
+    }
+
+    // The next clip's pair in place of this one, as a freshly loaded page would have it.
+    swap(reference, generated) {
+      this.pause();
+      this.reference = reference;
+      this.generated = generated;
+      this.stalled.clear();
+      this.ownSeeks.clear();
+      this.rate = 1;
+      this.loop = false;
+      for (const el of [reference, generated]) this.watchElement(el);
+    }
+    owns(el) {
+      return el === this.reference || el === this.generated;
     }
 
     duration(el) {
@@ -145,6 +166,7 @@
 
     watchElement(el) {
       el.addEventListener("seeking", () => {
+        if (!this.owns(el)) return; // a pair swapped out
         const expected = this.ownSeeks.get(el);
         this.ownSeeks.delete(el);
         if (expected !== undefined && Math.abs(expected - el.currentTime) < 0.01) return;
@@ -154,13 +176,13 @@
         this.emit();
       });
       el.addEventListener("waiting", () => {
-        if (!this.wantPlaying) return;
+        if (!this.wantPlaying || !this.owns(el)) return;
         this.stalled.add(el);
         this.other(el).pause();
         this.emit();
       });
       const ready = () => {
-        if (!this.stalled.delete(el)) return;
+        if (!this.owns(el) || !this.stalled.delete(el)) return;
         if (this.wantPlaying && this.stalled.size === 0) {
           for (const each of [this.reference, this.generated]) {
             if (each.paused && !this.followerFinished(each)) each.play().catch(() => {});
@@ -171,7 +193,7 @@
       el.addEventListener("canplay", ready);
       el.addEventListener("playing", ready);
       el.addEventListener("ended", () => {
-        if (el !== this.master) return;
+        if (!this.owns(el) || el !== this.master) return;
         if (this.loop && this.wantPlaying) {
           this.seekMaster(0);
           this.play();
@@ -181,8 +203,9 @@
         }
         this.emit();
       });
-      el.addEventListener("timeupdate", () => this.emit());
+      el.addEventListener("timeupdate", () => this.owns(el) && this.emit());
       el.addEventListener("loadedmetadata", () => {
+        if (!this.owns(el)) return;
         this.applyRates();
         this.emit();
       });
@@ -227,8 +250,8 @@
     }
   }
 
-  const reference = $("video-ref");
-  const generated = $("video-gen");
+  let reference = $("video-ref");
+  let generated = $("video-gen");
   const player = new SyncPlayer(reference, generated);
   const stage = $("stage");
   const form = $("rating-form");
@@ -238,16 +261,26 @@
   const submitButton = $("btn-submit");
   const comment = $("comment");
   const errorBox = $("form-error");
-  const draftKey = `refscore:draft:${config.assignment}`;
+  let draftKey = `refscore:draft:${config.assignment}`;
   const prefs = JSON.parse(localStorage.getItem("refscore:player") || "{}");
 
   if (config.cleared_draft) localStorage.removeItem(`refscore:draft:${config.cleared_draft}`);
 
   // ---- watching and time on the page ------------------------------------------------
-  const draft = rating ? JSON.parse(localStorage.getItem(draftKey) || "null") : null;
-  const watchedBefore = { ref: draft?.watched_reference || 0, gen: draft?.watched_generated || 0 };
-  let elapsedBefore = draft?.time_on_page_s || 0;
-  let visibleSince = document.visibilityState === "visible" ? performance.now() : null;
+  let draft = null;
+  const watchedBefore = { ref: 0, gen: 0 };
+  let elapsedBefore = 0;
+  let visibleSince = null;
+  // The clip's draft, if any, and its clock: on the page's load and on each swap.
+  function beginClip() {
+    draftKey = `refscore:draft:${config.assignment}`;
+    draft = rating ? JSON.parse(localStorage.getItem(draftKey) || "null") : null;
+    watchedBefore.ref = draft?.watched_reference || 0;
+    watchedBefore.gen = draft?.watched_generated || 0;
+    elapsedBefore = draft?.time_on_page_s || 0;
+    visibleSince = document.visibilityState === "visible" ? performance.now() : null;
+  }
+  beginClip();
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") visibleSince = performance.now();
     else if (visibleSince !== null) {
@@ -263,8 +296,10 @@
     !config.locked && (!config.require_full_watch || Math.min(watchedRef(), watchedGen()) >= config.full_watch_min);
 
   let wasUnlocked = false;
+  // Between Enter and the server's answer the form stays as it was sent.
+  let pending = false;
   function renderWatch() {
-    if (!rating) return;
+    if (!rating || pending) return;
     const wr = watchedRef();
     const wg = watchedGen();
     $("watch-ref").value = wr;
@@ -352,7 +387,7 @@
 
   // ---- drafts ----------------------------------------------------------------------
   function saveDraft() {
-    if (!rating) return;
+    if (!rating || pending) return; // pending: the draft as sent stays, for a failed submit
     const data = {
       score: valueOf("score"),
       final_state: valueOf("final_state"),
@@ -370,10 +405,12 @@
       /* storage full or disabled: the page still works, only without drafts */
     }
   }
-  if (draft) {
+  function restoreDraft() {
+    if (!draft) return;
     for (const name of ["final_state", "clean", "motion", "score"]) if (draft[name] !== undefined) setRadio(name, draft[name]);
     if (typeof draft.comment === "string") comment.value = draft.comment;
   }
+  restoreDraft();
   if (rating) showBranch();
   window.addEventListener("pagehide", saveDraft);
   setInterval(saveDraft, 5000);
@@ -446,13 +483,17 @@
   $("rate-select").addEventListener("change", (e) => player.setRate(Number(e.target.value)));
   $("sync-select").addEventListener("change", (e) => player.setMode(e.target.value));
   $("scrub").addEventListener("input", (e) => player.seekFraction(Number(e.target.value) / 1000));
-  for (const el of [reference, generated]) el.addEventListener("click", () => player.toggle());
+  const clickToggles = (el) => el.addEventListener("click", () => player.toggle());
+  for (const el of [reference, generated]) clickToggles(el);
   setLayout(prefs.layout || "stacked");
   // Different lengths or frame rates: progress sync keeps the two episodes' phases together.
-  const sameShape =
-    Math.abs(config.reference.duration_s - config.generated.duration_s) < 0.05 &&
-    Math.abs(config.reference.fps - config.generated.fps) < 0.01;
-  setMode(sameShape ? "time" : "progress");
+  const initialMode = (pair) => {
+    const sameShape =
+      Math.abs(pair.reference.duration_s - pair.generated.duration_s) < 0.05 &&
+      Math.abs(pair.reference.fps - pair.generated.fps) < 0.01;
+    return sameShape ? "time" : "progress";
+  };
+  setMode(initialMode(config));
 
   // ---- submit ----------------------------------------------------------------------
   let submitting = false;
@@ -479,7 +520,144 @@
     saveDraft();
     submitting = true;
     submitButton.disabled = true;
+    if (!window.fetch) return; // the browser posts the form and loads the next page
+    event.preventDefault();
+    pending = true;
+    if (config.upcoming) showPair(config.upcoming, $("preload-ref"), $("preload-gen"));
+    send();
   });
+
+  async function send() {
+    let answer;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+      if (!response.ok || !json) throw new Error(`answered ${response.status}`);
+      answer = await response.json();
+    } catch (e) {
+      // No usable answer (offline, signed out, a server error): post the form as a page.
+      // It carries the same idempotency key, so a rating that did arrive is stored once.
+      return form.submit();
+    }
+    if (!answer.page) return window.location.assign(answer.location);
+    try {
+      const { reference: ref, generated: gen } = answer.page.config;
+      if (reference.getAttribute("src") !== ref.video || generated.getAttribute("src") !== gen.video) {
+        showPair(answer.page.config, null, null); // not the pair preloaded: load this one
+      }
+      swapIn(answer.page);
+    } catch (e) {
+      return window.location.assign(answer.location);
+    }
+    history.pushState({ assignment: config.assignment }, "", answer.location);
+    shownPath = window.location.pathname;
+  }
+  // Back and Forward to another clip's URL load its page, as after a page load. The
+  // browser may do it in this document (entries a swap made, even after a reload) or
+  // bring this one back from its cache as last shown.
+  let shownPath = window.location.pathname;
+  const loadIfMoved = () => window.location.pathname !== shownPath && window.location.reload();
+  window.addEventListener("popstate", loadIfMoved);
+  window.addEventListener("pageshow", (event) => event.persisted && loadIfMoved());
+
+  // ---- the next pair, without a page load --------------------------------------------
+  function videoFor(id, media, preloaded) {
+    let el = preloaded;
+    if (!el || el.getAttribute("src") !== media.video) {
+      el = document.createElement("video");
+      el.preload = "auto";
+      el.src = media.video;
+    }
+    el.id = id;
+    el.muted = true;
+    el.setAttribute("muted", "");
+    el.playsInline = true;
+    if (media.poster) el.poster = media.poster;
+    else el.removeAttribute("poster");
+    return el;
+  }
+  function preloadNext(upcoming) {
+    const box = $("preload");
+    box.replaceChildren();
+    if (!upcoming) return;
+    box.append(videoFor("preload-ref", upcoming.reference, null), videoFor("preload-gen", upcoming.generated, null));
+  }
+  function showInstruction(text) {
+    const lines = (text || "No instruction for this task: compare with the reference.").split(/\r\n|\r|\n/);
+    const nodes = lines.flatMap((line, i) => (i ? [document.createElement("br"), line] : [line]));
+    $("task-instruction-text").replaceChildren(...nodes);
+  }
+  // A pair on stage in place of the one shown, playing from the start; the preloaded
+  // elements hold their first frames already.
+  function showPair(pair, preloadedRef, preloadedGen) {
+    const nextRef = videoFor("video-ref", pair.reference, preloadedRef);
+    const nextGen = videoFor("video-gen", pair.generated, preloadedGen);
+    const old = [reference, generated];
+    player.swap(nextRef, nextGen);
+    meta.clear();
+    meta.set(nextRef, pair.reference);
+    meta.set(nextGen, pair.generated);
+    reference.replaceWith(nextRef);
+    generated.replaceWith(nextGen);
+    [reference, generated] = [nextRef, nextGen];
+    for (const el of old) {
+      el.removeAttribute("src");
+      el.load(); // lets the old pair's media go
+    }
+    for (const el of [reference, generated]) clickToggles(el);
+    $("rate-select").value = "1";
+    setMode(initialMode(pair));
+    autostart();
+  }
+  // The rest of the next clip's page: its header, its instruction, a fresh form.
+  function swapIn(page) {
+    const done = config.assignment;
+    Object.assign(config, page.config);
+    meta.set(reference, config.reference);
+    meta.set(generated, config.generated);
+    preloadNext(config.upcoming);
+
+    // The header, the task's instruction, the form.
+    const { task, position } = page;
+    const progress = `${position.done} of ${position.total} rated in Task ${task.number}`;
+    document.title = `Task ${task.number} · clip ${position.position} of ${position.total} · refscore`;
+    $("where-task").textContent = `Task ${task.number}`;
+    $("where-clip").textContent = `clip ${position.position} of ${position.total}`;
+    $("task-title").textContent = task.title;
+    $("task-title").hidden = !task.title;
+    $("head-progress").title = progress;
+    $("progress-text").textContent = progress;
+    $("progress-bar").max = position.total;
+    $("progress-bar").value = position.done;
+    showInstruction(task.instruction);
+    for (const stale of document.querySelectorAll(".messages, #rated-note")) stale.remove();
+    form.action = page.action;
+    $("f-idempotency-key").value = page.idempotency_key;
+    $("submit-label").textContent = "Submit & next";
+    for (const id of ["f-time", "f-watched-ref", "f-watched-gen"]) $(id).value = "0";
+    for (const name of ["final_state", "clean", "motion", "score"]) setRadio(name, null);
+    comment.value = "";
+    errorBox.hidden = true;
+    const gated = config.require_full_watch || config.locked;
+    fields.disabled = gated;
+    submitButton.disabled = gated;
+    $("lock").hidden = !config.require_full_watch || config.locked;
+    $("watch").classList.remove("complete");
+    wasUnlocked = false;
+    pending = false;
+    beginClip();
+    restoreDraft();
+    showBranch();
+    submitting = false;
+    document.activeElement?.blur?.();
+    localStorage.removeItem(`refscore:draft:${done}`);
+    player.emit();
+  }
   const submit = () => {
     if (!unlocked()) return flash(config.locked ? "This campaign takes no ratings now." : "Scoring is locked until both clips have played to the end once.");
     form.requestSubmit();
@@ -508,6 +686,10 @@
     }
     if (target.tagName === "SELECT" && !["Escape", "Enter"].includes(event.key)) return;
     const key = event.key;
+    // The form is on its way: what it holds is what was sent, until the answer.
+    if (submitting && ["0", "1", "2", "3", "y", "n", "c", "enter"].includes(key.toLowerCase())) {
+      return event.preventDefault();
+    }
     const actions = {
       " ": () => player.toggle(),
       k: () => player.toggle(),
@@ -544,14 +726,16 @@
     action();
   });
 
-  // Start at once: the media were preloaded on the previous page.
-  const start = () => {
-    if (!player.wantPlaying && reference.readyState >= 2 && generated.readyState >= 2) player.play();
-  };
-  if (rating && !config.locked) {
-    reference.addEventListener("canplay", start, { once: true });
-    generated.addEventListener("canplay", start, { once: true });
+  // Start at once: the media were preloaded with the previous clip.
+  function autostart() {
+    if (!rating || config.locked) return;
+    const pair = [reference, generated];
+    const start = () => {
+      if (player.owns(pair[0]) && !player.wantPlaying && pair.every((el) => el.readyState >= 2)) player.play();
+    };
+    for (const el of pair) el.addEventListener("canplay", start, { once: true });
     start();
   }
+  autostart();
   window.refscorePlayer = player; // for the browser tests and for debugging in the console
 })();

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from evaluation.judges.features import compare_clips, dtw, ssim_map
+from evaluation.judges.features import TIME_TOLERANCE, _envelope, compare_clips, dtw, ssim_map
 from evaluation.judges.video import decode_clip
 from tests.judges.clips import moving_square_scene, write_clip
 
@@ -81,3 +81,64 @@ def test_a_clip_compared_with_itself_agrees_on_everything(tmp_path: Path) -> Non
     # The reversed clip ends where the reference started: none of its change is reproduced.
     assert different["missed_change"] > 0.8
     assert different["centroid_dtw"] > 0.1
+
+
+def test_envelope_is_the_windowed_minimum_and_maximum() -> None:
+    generator = torch.Generator().manual_seed(1)
+    frames = torch.rand(2, 20, 3, 12, 12, generator=generator)
+    low, high = _envelope(frames)
+    reach = round(TIME_TOLERANCE * 20)
+    # Independently: 3-D max pooling over (time, y, x) with edges left out of the window.
+    volume = frames.movedim(2, 1)
+    kernel, padding = (2 * reach + 1, 3, 3), (reach, 1, 1)
+    expected_high = F.max_pool3d(volume, kernel, stride=1, padding=padding).movedim(1, 2)
+    expected_low = -F.max_pool3d(-volume, kernel, stride=1, padding=padding).movedim(1, 2)
+    assert torch.equal(high, expected_high)
+    assert torch.equal(low, expected_low)
+
+
+def _square_scene(*, hide_from: float = 2.0, jump: tuple[float, float] = (2.0, 2.0), pace=1.0):
+    """A textured floor with a small square pushed across each of three views.
+
+    `hide_from`: the square is gone from then on; `jump`: it sits elsewhere during
+    that interval; `pace`: the push runs this much faster.
+    """
+    rng = np.random.default_rng(5)
+    height, width = 48, 144
+    floor = (rng.random((height, width, 3)) * 40 + 150).astype(np.uint8)
+
+    def frame_at(t: float) -> np.ndarray:
+        image = floor.copy()
+        if t >= hide_from:
+            return image
+        u = min(1.0, t * pace)
+        for left in range(0, width, height):
+            x = left + 8 + int(u * 24)
+            y = 20 if not jump[0] <= t <= jump[1] else 6
+            image[y : y + 6, x : x + 6] = (30, 160, 60)
+        return image
+
+    return frame_at
+
+
+def _features(tmp_path: Path, name: str, frame_at, reference) -> dict[str, float]:
+    clip = decode_clip(write_clip(tmp_path / f"{name}.mp4", frame_at=frame_at, frames=32))
+    return compare_clips(reference=reference, generated=clip, device=torch.device("cpu"))
+
+
+def test_object_level_features_see_a_small_object(tmp_path: Path) -> None:
+    reference = decode_clip(
+        write_clip(tmp_path / "reference.mp4", frame_at=_square_scene(), frames=32)
+    )
+    same = _features(tmp_path, "same", _square_scene(), reference)
+    vanished = _features(tmp_path, "vanished", _square_scene(hide_from=0.8), reference)
+    jumped = _features(tmp_path, "jumped", _square_scene(jump=(0.4, 0.5)), reference)
+    faster = _features(tmp_path, "faster", _square_scene(pace=1.1), reference)
+    # The square covers 1.6% of each view: its disappearance is most of what changed.
+    assert same["final_object_mismatch"] == pytest.approx(0.0, abs=1e-6)
+    assert vanished["final_object_mismatch"] > 0.3
+    assert jumped["final_object_mismatch"] == pytest.approx(0.0, abs=1e-6)
+    assert faster["final_object_mismatch"] < 0.05
+    # While unfolding: a jump is unexplained, a push a tenth faster is not.
+    assert same["process_unexplained"] == pytest.approx(0.0, abs=1e-6)
+    assert jumped["process_unexplained"] > 10 * max(faster["process_unexplained"], 1e-3)

@@ -1,4 +1,4 @@
-"""One real small campaign seen by five actors: the world both security tests probe."""
+"""One real small campaign seen by six actors: the world both security tests probe."""
 
 from __future__ import annotations
 
@@ -54,15 +54,19 @@ def world(demo_campaign) -> World:
         # Not "organizer": the demo made that account a superuser.
         "organizer": User.objects.create_user("staff-only", password="pw", is_staff=True),
         "admin": User.objects.create_superuser("root", password="pw"),
+        # A member of the world's team (the `team` role): sees its own team's pages only.
+        "team_member": User.objects.create_user("team-member", password="pw"),
     }
     job = ImportJob.objects.create(
         campaign=demo_campaign, kind=ImportJob.Kind.REFERENCE, source="upload.zip"
     )
+    team = Team.objects.filter(campaign=demo_campaign).order_by("name").first()
+    team.members.add(users["team_member"])
     return World(
         campaign=demo_campaign,
         users=users,
         assignment=assignment,
         run=run,
         job=job,
-        team=Team.objects.filter(campaign=demo_campaign).order_by("name").first(),
+        team=team,
     )

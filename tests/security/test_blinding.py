@@ -306,10 +306,33 @@ def test_an_annotator_never_learns_who_made_a_clip(world):
     html = client.get(page).content.decode()
     action = reverse("rate-submit", args=[second.pk])
     rated = {"score": 2, "final_state": "true", "clean": "false"}
-    crawl.post(action, _form_fields(html, action) | rated | WATCHED)
+    form = _form_fields(html, action) | rated | WATCHED
+    # As the page's script sends it: the next clip's data, to show it without a page load.
+    swap = client.post(action, form, HTTP_ACCEPT="application/json")
+    crawl.check(action, swap, method="POST")
+    assert "page" in swap.json(), "the next clip came with the answer"
+    for url in _json_values(swap.json()):
+        if isinstance(url, str) and url.startswith("/m/"):
+            crawl.media.add(url)
+        if isinstance(url, str) and url.startswith(("/m/", "/rate/")):
+            crawl.get(url)
+    crawl.post(action, form)  # the same form again, as a page: stored once, then redirected
     for url in (reverse("queue"), reverse("api-my-ratings"), page):  # now with ratings on them
         crawl.seen.discard(url)
         crawl.get(url)
+
+    # The teams' pages and API turn an annotator in no team away, and say nothing of teams.
+    slug = world.campaign.slug
+    for name in ("team-portal", "team-results", "public-leaderboard"):
+        url = reverse(name, args=[slug])
+        response = client.get(url)
+        assert response.status_code in (403, 404), url
+        crawl.check(url, response)
+    for name in ("api-team-submissions", "api-team-results"):
+        url = reverse(name, args=[slug])
+        response = client.get(url)
+        assert response.status_code == 403, url
+        crawl.check(url, response)
 
     saved = set(Rating.objects.filter(annotator=annotator).values_list("assignment_id", flat=True))
     assert {first.pk, second.pk} <= saved, "both ratings were saved"

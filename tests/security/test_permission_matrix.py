@@ -1,4 +1,4 @@
-"""Every URL of the project against five actors, from one explicit table.
+"""Every URL of the project against six actors, from one explicit table.
 
 A route added without a row here fails `test_every_route_has_a_row`. Each request runs
 in a transaction that is rolled back, so the table's probes do not depend on each
@@ -20,7 +20,7 @@ from tests.security.conftest import OTHER_ANNOTATOR, World
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ACTORS = ("anonymous", "annotator", "other_annotator", "organizer", "admin")
+ACTORS = ("anonymous", "annotator", "other_annotator", "organizer", "admin", "team_member")
 
 OK = "ok"  # 2xx, or a redirect somewhere other than a login page
 LOGIN = "login"  # a redirect to the app's login page, /accounts/login/
@@ -41,6 +41,8 @@ API_STAFF_400 = (401, 403, 403, 400, 400)
 
 @dataclass(frozen=True)
 class Probe:
+    # In the order of ACTORS; without a sixth outcome the team member, signed in with no
+    # assignment and no staff rights, gets what the other annotator gets.
     expect: tuple
     method: str = "get"
     kwargs: dict = field(default_factory=dict)  # URL kwargs beyond the defaults of the world
@@ -49,9 +51,16 @@ class Probe:
     json: bool = False
     path: str | None = None  # a fixed path instead of the pattern (admin)
 
+    @property
+    def outcomes(self) -> tuple:
+        return self.expect if len(self.expect) == len(ACTORS) else (*self.expect, self.expect[2])
+
 
 WATCHED = {"score": 2, "watched_reference": 1, "watched_generated": 1}
 MOVE = {"from_annotator": OTHER_ANNOTATOR, "to_annotator": "annotator3"}
+# Team pages and team API: the world's team member only (six outcomes, in ACTORS order).
+TEAM_PAGE = (LOGIN, 403, 403, 403, 403, OK)
+API_TEAM = (401, 403, 403, 403, 403, OK)
 
 TABLE: dict[str, Probe | list[Probe]] = {
     # The whole admin site, on its index and one model's changelist.
@@ -92,7 +101,7 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ],
     # Both annotators rate in the world's campaign, so both may read its guideline.
     "api/campaigns/<slug:slug>/guideline/": [
-        Probe(API_SIGNED_IN),
+        Probe((*API_SIGNED_IN, 404)),  # the team member rates nothing here
         Probe(API_STAFF, "put", data={"text": "# Rate\nWatch both."}, json=True),
     ],
     "api/campaigns/<slug:slug>/imports/": Probe(API_STAFF_400, "post", data={}),
@@ -124,6 +133,25 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "api/tokens/": Probe(API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True),
     "api/tokens/<str:username>/": Probe(API_STAFF, "delete"),
+    # Team API (annotate/api/teams.py, evaluation/api/team_results.py). The world's job is a
+    # reference import, not the team's; its campaign is open, so no result is out.
+    "api/campaigns/<slug:slug>/submissions/": [
+        Probe(API_TEAM),
+        Probe((401, 403, 403, 403, 403, 400), "post", data={}),
+    ],
+    "api/campaigns/<slug:slug>/submissions/uploads/<int:job_id>/": Probe(
+        (401, 403, 403, 403, 403, 404)
+    ),
+    "api/campaigns/<slug:slug>/submissions/final/": Probe(
+        API_TEAM, "put", data={"version": None}, json=True
+    ),
+    "api/campaigns/<slug:slug>/submission-window/": [
+        Probe((*API_STAFF, 403)),
+        Probe((*API_STAFF, 403), "put", data={"leaderboard_public": True}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/results/": Probe((401, 403, 403, 403, 403, 409)),
+    # The world's campaign does not offer the judge to teams.
+    "api/campaigns/<slug:slug>/judge/pair/": Probe((401, 403, 403, 403, 403, 403), "post", data={}),
     # Organizer API, evaluation.
     "api/campaigns/<slug:slug>/rankings/": Probe(API_STAFF),
     "api/campaigns/<slug:slug>/exports/": Probe(API_STAFF, query="what=rankings&format=csv"),
@@ -164,7 +192,7 @@ TABLE: dict[str, Probe | list[Probe]] = {
         STAFF_PAGE, "post", kwargs={"number": 1}, data={"title": "Towel"}
     ),
     "organize/<slug:slug>/guideline/": Probe(STAFF_PAGE),
-    "campaigns/<slug:slug>/guideline/": Probe(SIGNED_IN),
+    "campaigns/<slug:slug>/guideline/": Probe((*SIGNED_IN, 404)),
     "organize/<slug:slug>/import": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/": Probe(STAFF_PAGE),
     "organize/<slug:slug>/people/import": Probe(STAFF_FORM_400, "post", data={}),
@@ -198,6 +226,21 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "organize/<slug:slug>/assignments/move": Probe(STAFF_PAGE, "post", data=MOVE),
     "organize/<slug:slug>/assignments/reclaim": Probe(STAFF_PAGE, "post"),
+    # Team pages (annotate/team_views.py, evaluation/team_views.py).
+    "teams/<slug:slug>/": Probe(TEAM_PAGE),
+    "teams/<slug:slug>/upload": Probe(TEAM_PAGE, "post", data={}),
+    "teams/<slug:slug>/uploads/<int:job_id>.json": Probe((LOGIN, 403, 403, 403, 403, 404)),
+    "teams/<slug:slug>/final": Probe(TEAM_PAGE, "post", data={}),
+    "teams/<slug:slug>/results/": Probe(TEAM_PAGE),
+    "teams/<slug:slug>/results.<str:fmt>": Probe(
+        (LOGIN, 403, 403, 403, 403, 404), kwargs={"fmt": "csv"}
+    ),
+    "organize/<slug:slug>/teams/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/teams/window": Probe(
+        STAFF_PAGE, "post", data={"closes_at": "2030-01-01T00:00"}
+    ),
+    # Not published: no leaderboard for anyone.
+    "leaderboard/<slug:slug>/": Probe((404,) * 6),
     # Organizer pages, evaluation.
     "organize/<slug:slug>/leaderboard/": Probe(STAFF_PAGE),
     "organize/<slug:slug>/leaderboard/figure.<str:fmt>": Probe(STAFF_PAGE, kwargs={"fmt": "svg"}),
@@ -311,7 +354,7 @@ def test_permission_matrix(world):
     for route, entry in TABLE.items():
         for probe in entry if isinstance(entry, list) else [entry]:
             url = _url(route, probe, world)
-            for actor, expected in zip(ACTORS, probe.expect, strict=True):
+            for actor, expected in zip(ACTORS, probe.outcomes, strict=True):
                 client = Client()
                 if world.users[actor] is not None:
                     client.force_login(world.users[actor])
