@@ -13,6 +13,10 @@ def test_swagger_ui_renders_every_operation_with_nothing_refused(
     live_server, page, console_errors, django_user_model
 ):
     django_user_model.objects.create_user("organizer", password="docs-pass-1", is_staff=True)
+    log_in(page, live_server.url, "organizer", "docs-pass-1", lands_on="/organize/")
+    # Watched from here on: a request of the previous page (its favicon) that the
+    # navigation below cancels is not the docs page's.
+    page.wait_for_load_state("networkidle")
     failed: list[str] = []
     page.on(
         "response",
@@ -26,7 +30,6 @@ def test_swagger_ui_renders_every_operation_with_nothing_refused(
         "request",
         lambda request: request.url.startswith(live_server.url) or remote.append(request.url),
     )
-    log_in(page, live_server.url, "organizer", "docs-pass-1", lands_on="/organize/")
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock")
     operations = page.locator(".swagger-ui .opblock").count()
