@@ -50,10 +50,12 @@ def _markers(world: World) -> dict[str, str]:
         markers[user.username] = "an annotator's username"
     for verdict in Verdict.objects.filter(run=world.run):
         value = verdict.expected_score
-        # A value with some decimals is recognisable, unless a mean of a few ratings (or a
-        # score built from them) could show the same digits.
-        if value is not None and len(f"{value:.4g}") > 4 and not _rating_mean_like(value):
-            markers[f"{value:.4g}"] = "a judge expected score"
+        # A value with many decimals is recognisable by its leading digits as JSON writes
+        # it, unless a mean of a few ratings could show the same digits. Seven of them: with
+        # four, the many intervals and scores on a results page met one by chance.
+        digits = str(value)[:8] if value is not None else ""
+        if len(digits) == 8 and not _rating_mean_like(value):
+            markers[digits] = "a judge expected score"
     return markers
 
 
