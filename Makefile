@@ -8,7 +8,7 @@ TORCH_SPEC ?= $(if $(wildcard /opt/wheels/torch-2.13.0*),torch==2.13.0,torch)
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo demo-reset serve test test-postgres lint bench clean
+.PHONY: install demo demo-reset serve test test-postgres lint lint-py lint-js messages messages-check bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,13 +40,38 @@ serve: install
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: lint-py lint-js
+
+lint-py: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# The browser code (static/): ESLint, then its unit tests on Node's own test runner
+# (named files: Node 21 and later no longer search a directory given to --test).
+# npm writes node_modules/.package-lock.json on every install: it says when to reinstall.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint-js: node_modules/.package-lock.json
+	node_modules/.bin/eslint
+	node --test tests/js/*.test.js
+
+# The interface's translations (locale/, English and Simplified Chinese). The compiled .mo
+# files are kept in the repository, so a fresh clone, `pip install` or a server needs no
+# gettext tools. After changing a string: `make messages` extracts it and compiles; then
+# translate what is new in locale/zh_Hans/LC_MESSAGES/*.po and run `make messages` again.
+# `make messages-check` (in .ci/run) fails on an entry missing, left over, untranslated,
+# fuzzy or not compiled. Both need gettext's tools (msgfmt, msginit).
+messages: install
+	$(PY) -m config.catalogues update
+
+messages-check: install
+	$(PY) -m config.catalogues check
 
 bench: install
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache node_modules

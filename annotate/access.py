@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from annotate.models import Campaign, Team
-from annotate.team_selectors import team_of
+from annotate.selectors.teams import team_of
 
 View = Callable[..., HttpResponseBase]
 

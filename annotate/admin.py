@@ -56,7 +56,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "in_rated_set", "reference_success"]
+    list_display = ["__str__", "in_rated_set"]
     list_filter = ["task__campaign", "task", "in_rated_set"]
     raw_id_fields = ["reference"]
 
@@ -84,7 +84,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
-    list_display = ["token", "submission", "episode", "demo_category"]
+    list_display = ["token", "submission", "episode"]
     list_filter = ["submission__team__campaign", "episode__task"]
     raw_id_fields = ["asset", "episode", "submission"]
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from annotate.media import VIDEO_SUFFIXES
+from annotate.natural_order import natural_key
 
 # At most nine digits: the numbers are stored as 32-bit integers.
 TASK_RE = re.compile(r"^task(\d{1,9})$", re.IGNORECASE)
@@ -57,10 +58,6 @@ class Scan:
     found: list[Found] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
-
-
-def natural_key(name: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name))
 
 
 def camera_order(camera: str) -> tuple[int, str]:

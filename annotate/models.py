@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import secrets
 import uuid
 
@@ -9,6 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+
+from annotate.rubric import ANSWERS_BY_SCORE
 
 SCORE_RANGE = Q(score__gte=0) & Q(score__lte=3)
 
@@ -18,6 +23,13 @@ class CampaignState(models.TextChoices):
     OPEN = "open"
     LOCKED = "locked"
     PUBLISHED = "published"
+
+
+class PracticePassMode(models.TextChoices):
+    """What makes a practice answer right."""
+
+    EXACT = "exact", "exact score"
+    WITHIN_ONE = "within_one", "within one point"
 
 
 class Campaign(models.Model):
@@ -65,6 +77,57 @@ class Campaign(models.Model):
         related_name="annotator_of",
         help_text="The roster the assignment planner draws raters from.",
     )
+    # Quality control before and during the work (annotate/services/quality.py).
+    practice_pass_count = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Practice answers that must be right to pass (e.g. 4 of 5); 0: all of them. "
+        "Without practice examples no practice round is asked for.",
+    )
+    practice_pass_mode = models.CharField(
+        max_length=16,
+        choices=PracticePassMode.choices,
+        default=PracticePassMode.EXACT,
+        help_text="What makes a practice answer right: the exact score, or one point off at most.",
+    )
+    gold_every = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="One gold clip (known score, blind) per this many clips of real work in each "
+        "annotator's queue; 0: no gold clip.",
+    )
+    # Quality review (evaluation/scoring/reliability.py): the rules that flag a rater, and
+    # the disagreement that sends a clip to adjudication.
+    reliability_min_clips = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="A rater is flagged fast, disagrees or straight_line only on at least this "
+        "many rated clips: fewer say too little.",
+    )
+    flag_fast_ratio = models.FloatField(
+        default=1.0,
+        help_text="fast: the rater's median server-measured time per clip is below this "
+        "multiple of the pair's duration (1.0: less than one viewing).",
+    )
+    flag_min_kappa = models.FloatField(
+        default=0.4,
+        help_text="disagrees: quadratic-weighted kappa with the consensus of the other raters "
+        "below this.",
+    )
+    flag_straight_line_share = models.FloatField(
+        default=0.8,
+        help_text="straight_line: the rater's most used score is at least this share of their "
+        "ratings.",
+    )
+    flag_min_gold_accuracy = models.FloatField(
+        default=0.7,
+        help_text="gold: the share of gold clips the rater scored exactly right is below this.",
+    )
+    flag_gold_min_clips = models.PositiveSmallIntegerField(
+        default=3, help_text="gold: judged only on at least this many rated gold clips."
+    )
+    adjudication_range = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="A clip whose ratings span at least this many points (highest minus lowest) "
+        "goes to adjudication.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -75,6 +138,22 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_clips_per_rater__gte=1), name="campaign_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability_min_clips__gte=1)
+                & Q(flag_gold_min_clips__gte=1)
+                & Q(flag_fast_ratio__gte=0)
+                & Q(flag_min_kappa__gte=-1)
+                & Q(flag_min_kappa__lte=1)
+                & Q(flag_straight_line_share__gte=0)
+                & Q(flag_straight_line_share__lte=1)
+                & Q(flag_min_gold_accuracy__gte=0)
+                & Q(flag_min_gold_accuracy__lte=1),
+                name="campaign_flag_thresholds_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjudication_range__gte=1) & Q(adjudication_range__lte=3),
+                name="campaign_adjudication_range",
             ),
         ]
 
@@ -136,6 +215,28 @@ class Guideline(models.Model):
         return f"{self.campaign} guideline ({self.language})"
 
 
+def _is_chinese(language: str | None) -> bool:
+    """Whether a language code (e.g. zh-hans, zh-cn, zh) reads Simplified Chinese here."""
+    return (language or "").lower().startswith("zh")
+
+
+class UserPreference(models.Model):
+    """A person's own settings, kept on the server so that they follow them to any browser."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(
+        max_length=16,
+        choices=Guideline.Language.choices,
+        blank=True,
+        help_text="The interface language; empty: the browser's (Accept-Language).",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or 'browser language'})"
+
+
 class Task(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
     key = models.CharField(max_length=64, help_text="As in the data layout, e.g. task3.")
@@ -144,6 +245,14 @@ class Task(models.Model):
     instruction = models.TextField(
         blank=True, help_text="What the robot should do, as annotators read it."
     )
+    # The same in Simplified Chinese. Each reader is shown the text in their language,
+    # and the other one where it is empty, so a task written in one language only reads.
+    title_zh_hans = models.CharField(
+        max_length=200, blank=True, help_text="The title in Simplified Chinese."
+    )
+    instruction_zh_hans = models.TextField(
+        blank=True, help_text="The instruction in Simplified Chinese."
+    )
 
     class Meta:
         ordering = ["campaign", "number"]
@@ -151,6 +260,28 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def title_in(self, language: str | None = None) -> str:
+        """The title in `language` (by default the active one), else in the other language."""
+        return self._text_in(self.title, self.title_zh_hans, language)
+
+    def instruction_in(self, language: str | None = None) -> str:
+        """The instruction in `language` (by default the active one), else in the other one."""
+        return self._text_in(self.instruction, self.instruction_zh_hans, language)
+
+    @property
+    def localized_title(self) -> str:
+        return self.title_in()
+
+    @property
+    def localized_instruction(self) -> str:
+        return self.instruction_in()
+
+    @staticmethod
+    def _text_in(english: str, chinese: str, language: str | None) -> str:
+        if _is_chinese(language or get_language()):
+            return chinese or english
+        return english or chinese
 
 
 class MediaAsset(models.Model):
@@ -199,7 +330,6 @@ class Episode(models.Model):
     in_rated_set = models.BooleanField(
         default=True, help_text="Chosen for rating (same for every team)."
     )
-    reference_success = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["task", "number"]
@@ -297,21 +427,11 @@ class Clip(models.Model):
     source_name = models.CharField(
         max_length=255, help_text="Path inside the upload (organizers only)."
     )
-    demo_category = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        help_text="True rubric category of a synthetic demo clip; never shown to annotators.",
-    )
 
     class Meta:
         ordering = ["submission", "episode"]
         constraints = [
             models.UniqueConstraint(fields=["submission", "episode"], name="clip_unique_episode"),
-            models.CheckConstraint(
-                condition=Q(demo_category__isnull=True)
-                | (Q(demo_category__gte=0) & Q(demo_category__lte=3)),
-                name="clip_demo_category_range",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -397,6 +517,16 @@ class Assignment(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    extra_rater = models.BooleanField(
+        default=False,
+        help_text="One more rater asked for by adjudication: beyond the cell's planned raters, "
+        "and never topped up by the planner.",
+    )
+    gold = models.BooleanField(
+        default=False,
+        help_text="A check with a known score (a gold QualityExample), inserted blind by the "
+        "planner: its rating never counts for a team. Never shown to the annotator.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -412,11 +542,12 @@ class Assignment(models.Model):
         return f"{self.annotator} -> clip {self.clip_id} ({self.status})"
 
 
-RUBRIC_CONSISTENT = (
-    Q(score=3, final_state=True, clean=True)
-    | Q(score=2, final_state=True, clean=False)
-    | Q(score=1, final_state=False, motion=True)
-    | Q(score=0, final_state=False, motion=False)
+# The rubric table as a row check: each score with the answers its branch asks (the
+# question off the branch is not checked). Built from the one table, in its order, so the
+# constraint's migration state is that of the table.
+RUBRIC_CONSISTENT = functools.reduce(
+    operator.or_,
+    (Q(score=answers.score, **answers.asked()) for answers in ANSWERS_BY_SCORE.values()),
 )
 
 
@@ -445,6 +576,12 @@ class Rating(models.Model):
     watched_reference = models.FloatField(default=0, help_text="Fraction of the reference played.")
     watched_generated = models.FloatField(
         default=0, help_text="Fraction of the generated clip played."
+    )
+    marks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Break points on the generated clip: [{"t": seconds, "label": name}], '
+        "sorted by time (annotate/marks.py).",
     )
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -484,6 +621,7 @@ class RatingRevision(models.Model):
     clean = models.BooleanField(null=True, blank=True)
     motion = models.BooleanField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    marks = models.JSONField(default=list, blank=True, help_text="The break points as revised.")
     server_time_s = models.FloatField(
         null=True,
         blank=True,
@@ -537,3 +675,303 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RaterExclusion(models.Model):
+    """A rater's ratings left out of a campaign's results, all or from a moment on.
+
+    Nothing is deleted: the ratings stay, and the leaderboard, the exports and the agreement
+    report leave them out while the exclusion is active (not lifted). A rating is excluded
+    when its rater has an active exclusion whose ``since`` is empty or not after the
+    rating's last change (``Rating.updated_at``: the score that counts is the one stored
+    then). Lifting records who, when and why; excluding again makes a new row.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="rater_exclusions"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rater_exclusions"
+    )
+    since = models.DateTimeField(
+        null=True, blank=True, help_text="Ratings last changed from this moment; empty: all."
+    )
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["campaign", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "annotator"],
+                condition=Q(lifted_at__isnull=True),
+                name="exclusion_one_active_per_rater",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="exclusion_reason_given"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_reason=""),
+                name="exclusion_lift_reason_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} excluded from {self.campaign}"
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+class AdjudicationAction(models.Model):
+    """One organizer action on a clip of the adjudication queue: who, when, what and why.
+
+    ``extra_rater``: one more rater was asked (``assignment``); ``decision``: the organizer
+    decided ``score``; ``withdrawal``: the clip's last decision was withdrawn. The newest
+    decision or withdrawal of a clip says whether a decided score counts; how it enters the
+    protocol's counts is written in docs/quality-review.md. Rows are only ever added.
+    """
+
+    class Kind(models.TextChoices):
+        EXTRA_RATER = "extra_rater"
+        DECISION = "decision"
+        WITHDRAWAL = "withdrawal"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="adjudication_actions"
+    )
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="adjudication_actions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    assignment = models.OneToOneField(
+        Assignment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="adjudication_action",
+        help_text="The extra rater's assignment.",
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="decision") & SCORE_RANGE & ~Q(reason=""))
+                | (Q(kind="withdrawal") & Q(score__isnull=True) & ~Q(reason=""))
+                | (Q(kind="extra_rater") & Q(score__isnull=True)),
+                name="adjudication_action_consistent",
+            ),
+        ]
+        indexes = [models.Index(fields=["clip", "kind", "at"], name="adjudication_clip_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on clip {self.clip_id}"
+
+
+class ProblemReport(models.Model):
+    """An annotator's report that a pair is broken, instead of a rating.
+
+    While a clip has an open report it is handed out to nobody (its unrated assignments
+    wait, the planner and adjudication give it to no one new) and it is listed on the
+    organizer's adjudication page. The organizer resolves it: ``fixed`` hands the clip
+    out again (its unrated work starts afresh), ``excluded`` keeps it out of rating for
+    good. Resolving one report resolves every open report of the same clip. Only the
+    resolution's who, when and note are ever written after the report.
+    """
+
+    class Reason(models.TextChoices):
+        DOES_NOT_PLAY = "does_not_play", gettext_lazy("does not play")
+        WRONG_REFERENCE = "wrong_reference", gettext_lazy("wrong reference")
+        BLACK_FRAMES = "black_frames", gettext_lazy("black frames")
+        OTHER = "other", gettext_lazy("other (say what)")
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        FIXED = "fixed"
+        EXCLUDED = "excluded"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="problem_reports")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="problem_reports")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    text = models.TextField(blank=True, help_text="The annotator's own words.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["campaign", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(status="open"),
+                name="problem_report_one_open_per_assignment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="other") | ~Q(text=""), name="problem_report_other_explained"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(resolved_at__isnull=True))
+                | (Q(status__in=["fixed", "excluded"]) & Q(resolved_at__isnull=False)),
+                name="problem_report_resolved_when_closed",
+            ),
+        ]
+        indexes = [models.Index(fields=["clip", "status"], name="problem_report_clip_status")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on clip {self.clip_id} ({self.status})"
+
+
+class QualityExample(models.Model):
+    """A clip of the campaign whose true score the organizers know.
+
+    ``practice``: rated in the practice round before any real work, and shown with its
+    score and explanation right after each answer. ``gold``: inserted blind in the
+    annotators' queues (``Assignment.gold``), to measure them; a gold rating never counts
+    for a team. A clip is one kind or the other, never both: a practice answer is shown.
+    """
+
+    class Kind(models.TextChoices):
+        PRACTICE = "practice"
+        GOLD = "gold"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="quality_examples"
+    )
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="quality_examples")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(help_text="The true score, 0-3.")
+    explanation = models.TextField(
+        blank=True, help_text='Why, in a sentence: "the banana deforms on the way".'
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "kind", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "clip"], name="quality_example_unique_clip"
+            ),
+            models.CheckConstraint(condition=SCORE_RANGE, name="quality_example_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clip {self.clip_id}: {self.score}"
+
+
+class PracticeAttempt(models.Model):
+    """One annotator's run through a campaign's practice set.
+
+    The newest attempt that was not reset is the one that counts; an organizer's reset
+    (a retry) closes it, keeping it and its answers. The set and the pass mark are fixed
+    when the attempt starts, so the annotator is judged on what they were told.
+    """
+
+    Mode = PracticePassMode
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="practice_attempts"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_attempts"
+    )
+    examples = models.JSONField(
+        default=list, help_text="Ids of the practice examples, in the order they are shown."
+    )
+    pass_count = models.PositiveSmallIntegerField(help_text="Right answers needed to pass.")
+    pass_mode = models.CharField(max_length=16, choices=Mode.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True, help_text="Empty until finished.")
+    reset_at = models.DateTimeField(null=True, blank=True)
+    reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["campaign", "annotator", "-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "annotator"],
+                condition=Q(reset_at__isnull=True),
+                name="practice_attempt_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True, passed__isnull=True)
+                | Q(finished_at__isnull=False, passed__isnull=False),
+                name="practice_attempt_passed_when_finished",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} practice in {self.campaign} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class PracticeAnswer(models.Model):
+    """One practice answer, with the true score and explanation as they were shown."""
+
+    attempt = models.ForeignKey(PracticeAttempt, on_delete=models.CASCADE, related_name="answers")
+    example = models.ForeignKey(
+        QualityExample, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="+")
+    step = models.PositiveSmallIntegerField(help_text="Place in the attempt's set, from 1.")
+    score = models.PositiveSmallIntegerField(help_text="The annotator's answer.")
+    true_score = models.PositiveSmallIntegerField()
+    explanation = models.TextField(blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "step"], name="practice_answer_unique_step"),
+            models.CheckConstraint(condition=SCORE_RANGE, name="practice_answer_score_range"),
+            models.CheckConstraint(
+                condition=Q(true_score__gte=0) & Q(true_score__lte=3),
+                name="practice_answer_true_score_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} step {self.step}: {self.score} ({self.true_score})"
+
+    @property
+    def exact(self) -> bool:
+        return self.score == self.true_score
+
+    @property
+    def within_one(self) -> bool:
+        return abs(self.score - self.true_score) <= 1

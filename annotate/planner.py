@@ -27,23 +27,30 @@ Rules (DESIGN.md, "Assignment"):
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from annotate.natural_order import natural_key
 
 __all__ = [
     "Annotator",
     "BlockedMove",
     "Cell",
+    "GoldClip",
+    "GoldHeld",
+    "GoldPlan",
     "Move",
     "Plan",
     "PlanError",
     "PlannedAssignment",
     "Reassignment",
     "choose_rated_set",
+    "gold_quota",
     "natural_key",
+    "pick_extra_rater",
     "plan_assignments",
+    "plan_gold",
     "reassign_pending",
 ]
 
@@ -123,14 +130,6 @@ class Plan:
         return dict(Counter(row.clip for row in self.all_assignments))
 
 
-def natural_key(text: str) -> tuple[object, ...]:
-    """Sort key that puts `episode_2` before `episode_10`."""
-    # re.split with a capture group alternates text and digit runs, so items at the same
-    # position always have the same type and compare cleanly.
-    parts = re.split(r"(\d+)", text)
-    return (*(int(part) if index % 2 else part.lower() for index, part in enumerate(parts)), text)
-
-
 def choose_rated_set(*, episodes: Sequence[str], capacity: int, seed: int) -> list[str]:
     """The rated set E(task): every episode when `capacity` covers them, else a seeded sample.
 
@@ -157,18 +156,22 @@ def plan_assignments(
     max_clips_per_rater: int = 10,
     seed: int = 0,
     existing: Iterable[PlannedAssignment] = (),
+    unavailable: Iterable[tuple[str, str]] = (),
 ) -> Plan:
     """Plan who rates which clip; only rows missing from `existing` are returned as new.
 
     `existing` rows (already stored) are kept as they are; the new rows never repeat an
     (annotator, clip) pair, never put a rater over `max_clips_per_rater` in a cell counting
-    existing rows, and count existing raters towards `raters_per_cell`.
+    existing rows, and count existing raters towards `raters_per_cell`. `unavailable`
+    (annotator, clip) pairs are never planned: the annotator holds that clip otherwise
+    (as a gold check, see `plan_gold`), and one row per pair is all there can be.
     """
     _require_positive(raters_per_cell=raters_per_cell, max_clips_per_rater=max_clips_per_rater)
     roster = _index_annotators(annotators)
     ordered_cells = _index_cells(cells)
     kept = _check_existing(existing, ordered_cells)
     state = _PlanState.from_rows(kept)
+    state.blocked = frozenset(unavailable)
     rng = random.Random(seed)
 
     new_rows: list[PlannedAssignment] = []
@@ -261,6 +264,161 @@ def reassign_pending(
     return Reassignment(moves=tuple(moves), blocked=tuple(blocked))
 
 
+def pick_extra_rater(
+    *,
+    annotators: Iterable[Annotator],
+    team: str,
+    clip: str,
+    ineligible: Iterable[str] = (),
+    load: dict[str, int] | None = None,
+    seed: int = 0,
+) -> str | None:
+    """One more rater for a clip under adjudication, or None when nobody is eligible.
+
+    Never a member of the clip's `team`, never one of `ineligible` (who already rated or
+    holds the clip, or whose ratings are excluded). The least loaded (`load`: open work)
+    first, so the extra rating comes soon; ties broken by a draw seeded with `seed` and
+    the clip, so the choice is reproducible and differs between clips.
+    """
+    load = load or {}
+    skip = set(ineligible)
+    candidates = sorted(
+        annotator.id
+        for annotator in _index_annotators(annotators).values()
+        if team not in annotator.teams and annotator.id not in skip
+    )
+    if not candidates:
+        return None
+    rng = random.Random(f"extra-rater:{seed}:{clip}")
+    draw = {name: rng.random() for name in candidates}
+    return min(candidates, key=lambda name: (load.get(name, 0), draw[name]))
+
+
+@dataclass(frozen=True)
+class GoldClip:
+    """A clip with a known score that may go blind into annotators' queues."""
+
+    clip: str
+    team: str
+    task: str
+
+
+@dataclass(frozen=True)
+class GoldHeld:
+    """A gold row already stored; `removable` while its annotator has not opened it."""
+
+    annotator: str
+    clip: str
+    removable: bool
+
+
+@dataclass(frozen=True)
+class GoldPlan:
+    add: tuple[PlannedAssignment, ...]
+    remove: tuple[GoldHeld, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def gold_quota(*, work: int, gold_every: int) -> int:
+    """Gold clips in a queue holding `work` clips of real work: one per `gold_every` (0: none)."""
+    return work // gold_every if gold_every > 0 else 0
+
+
+def plan_gold(
+    *,
+    annotators: Iterable[Annotator],
+    work: Iterable[PlannedAssignment],
+    held: Iterable[GoldHeld],
+    gold_clips: Iterable[GoldClip],
+    gold_every: int,
+    seed: int = 0,
+) -> GoldPlan:
+    """Which gold clips go into which queue, and which unopened ones come out again.
+
+    Each annotator holds `gold_quota(work, gold_every)` gold clips, `work` being their rows
+    of real work, among `gold_clips`: never a clip of a team they belong to, never one they
+    hold already (as work or as gold). Gold rows count neither towards the per-cell cap
+    (`max_clips_per_rater`, "at most 10 clips of a team and task") nor towards a cell's
+    raters, since they score no team; they do add to the annotator's load.
+
+    Preferred: a clip of a task the annotator already rates (a lone clip of another task
+    would stand out in the queue), then the gold clip held by the fewest annotators (the
+    checks spread over the gold set), then a seeded draw. A held row counts while its clip
+    is in `gold_clips` and not of the annotator's team; other held rows, and those over the
+    quota, are removed where `removable`; an opened one stays (its rating still measures
+    the annotator) without counting.
+    """
+    if gold_every < 0:
+        raise PlanError(f"gold_every must be 0 or more, got {gold_every}")
+    roster = _index_annotators(annotators)
+    pool: dict[str, GoldClip] = {}
+    for gold in gold_clips:
+        if gold.clip in pool:
+            raise PlanError(f"duplicate gold clip {gold.clip!r}")
+        pool[gold.clip] = gold
+    work_clips: dict[str, set[str]] = defaultdict(set)
+    work_tasks: dict[str, set[str]] = defaultdict(set)
+    for row in work:
+        if row.annotator not in roster:
+            raise PlanError(f"work of {row.annotator!r}, who is not among the annotators")
+        work_clips[row.annotator].add(row.clip)
+        work_tasks[row.annotator].add(row.task)
+    held_by: dict[str, list[GoldHeld]] = defaultdict(list)
+    for row in held:
+        if row.annotator not in roster:
+            raise PlanError(f"gold held by {row.annotator!r}, who is not among the annotators")
+        held_by[row.annotator].append(row)
+
+    def counts(row: GoldHeld) -> bool:
+        return row.clip in pool and pool[row.clip].team not in roster[row.annotator].teams
+
+    usage = Counter(row.clip for rows in held_by.values() for row in rows if counts(row))
+    rng = random.Random(seed)
+    add: list[PlannedAssignment] = []
+    remove: list[GoldHeld] = []
+    warnings: list[str] = []
+    for name, annotator in roster.items():
+        quota = gold_quota(work=len(work_clips[name]), gold_every=gold_every)
+        mine = sorted(held_by[name], key=lambda row: natural_key(row.clip))
+        counted = [row for row in mine if counts(row)]
+        remove.extend(row for row in mine if not counts(row) and row.removable)
+        surplus = len(counted) - quota
+        if surplus > 0:
+            spare = [row for row in counted if row.removable]
+            draw = {row.clip: rng.random() for row in spare}
+            for row in sorted(spare, key=lambda row: draw[row.clip])[:surplus]:
+                remove.append(row)
+                usage[row.clip] -= 1
+            continue
+        missing = quota - len(counted)
+        if missing == 0:
+            continue
+        taken = work_clips[name] | {row.clip for row in mine}
+        candidates = [
+            clip
+            for clip in sorted(pool, key=natural_key)
+            if pool[clip].team not in annotator.teams and clip not in taken
+        ]
+        draw = {clip: rng.random() for clip in candidates}
+        candidates.sort(
+            key=lambda clip: (pool[clip].task not in work_tasks[name], usage[clip], draw[clip])
+        )
+        for clip in candidates[:missing]:
+            gold = pool[clip]
+            add.append(PlannedAssignment(annotator=name, clip=clip, team=gold.team, task=gold.task))
+            usage[clip] += 1
+        if len(candidates) < missing:
+            warnings.append(
+                f"{name!r}: {len(counted) + len(candidates)} of {quota} gold clips (too few gold "
+                "clips outside their own team and the clips they already hold)"
+            )
+    return GoldPlan(
+        add=tuple(sorted(add, key=_row_key)),
+        remove=tuple(remove),
+        warnings=tuple(warnings),
+    )
+
+
 # --- internals -------------------------------------------------------------------------
 
 
@@ -339,6 +497,7 @@ class _PlanState:
     team_cells: Counter[tuple[str, str]]
     cell_clips: dict[CellKey, dict[str, set[str]]]
     coverage: Counter[str]
+    blocked: frozenset[tuple[str, str]] = frozenset()  # (annotator, clip) never planned
 
     @classmethod
     def from_rows(cls, rows: Iterable[PlannedAssignment]) -> _PlanState:
@@ -434,6 +593,7 @@ def _find_narrowing_move(
                     gap > len(slots[giver][cell])
                     and cell[0] not in roster[taker].teams
                     and taker not in state.cell_clips[cell]
+                    and not any((taker, clip) in state.blocked for clip in slots[giver][cell])
                 ):
                     return cell, giver, taker
     return None
@@ -481,7 +641,7 @@ def _staff_cell(
         # Least-rated clips first, ties in a seeded order: starting from an empty cell this
         # hands each rater the next window of a shuffled cycle, so counts differ by <= 1.
         open_clips = sorted(
-            (clip for clip in cell.clips if clip not in have),
+            (clip for clip in cell.clips if clip not in have and (name, clip) not in state.blocked),
             key=lambda clip: (state.coverage[clip], position[clip]),
         )
         for clip in open_clips[:wanted]:

@@ -1,34 +1,39 @@
 from django.urls import path
 
-from annotate import (
-    assignment_views,
-    campaign_views,
-    clip_views,
-    import_views,
-    people_views,
-    queue_views,
-    rating_views,
-    team_views,
-    token_views,
-    views,
-)
+from annotate.views import assignments as assignment_views
+from annotate.views import campaigns as campaign_views
+from annotate.views import clips as clip_views
+from annotate.views import imports as import_views
+from annotate.views import people as people_views
+from annotate.views import problems as problem_views
+from annotate.views import quality as quality_views
+from annotate.views import queue as queue_views
+from annotate.views import rating as rating_views
+from annotate.views import teams as team_views
+from annotate.views import tokens as token_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
     path("rate/next", rating_views.rate_next, name="rate-next"),
     path("rate/<int:assignment_id>/", rating_views.rate, name="rate"),
     path("rate/<int:assignment_id>/submit", rating_views.rate_submit, name="rate-submit"),
-    path("", views.home, name="home"),
-    path("organize/", views.campaign_list, name="campaign-list"),
+    path("rate/<int:assignment_id>/problem", rating_views.rate_problem, name="rate-problem"),
+    path("", campaign_views.home, name="home"),
+    path("organize/", campaign_views.campaign_list, name="campaign-list"),
     # Before organize/<slug>/; campaign_create refuses the slug "new".
     path("organize/new/", campaign_views.campaign_create, name="campaign-create"),
     # Before organize/<slug>/, which would otherwise take "tokens" for a campaign.
     path("organize/tokens/", token_views.tokens, name="tokens"),
     path("organize/tokens/issue", token_views.token_issue, name="token-issue"),
     path("organize/tokens/revoke", token_views.token_revoke, name="token-revoke"),
-    path("organize/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
-    path("organize/<slug:slug>/import", views.import_upload, name="import-upload"),
+    path("organize/<slug:slug>/", campaign_views.campaign_detail, name="campaign-detail"),
+    path("organize/<slug:slug>/import", import_views.import_upload, name="import-upload"),
     path("organize/<slug:slug>/people/", people_views.people_page, name="people"),
+    path(
+        "organize/<slug:slug>/problems/<int:report_id>/resolve",
+        problem_views.problem_resolve_view,
+        name="problem-resolve",
+    ),
     path("organize/<slug:slug>/people/import", people_views.people_import, name="people-import"),
     path("organize/<slug:slug>/people/invite", people_views.person_invite, name="person-invite"),
     path(
@@ -59,7 +64,7 @@ urlpatterns = [
     ),
     path(
         "organize/<slug:slug>/submissions/<int:submission_id>/confirm",
-        views.submission_confirm,
+        import_views.submission_confirm,
         name="submission-confirm",
     ),
     path(
@@ -82,7 +87,52 @@ urlpatterns = [
         name="guideline-edit",
     ),
     path("campaigns/<slug:slug>/guideline/", campaign_views.guideline, name="guideline"),
-    # A team member's own pages (annotate/team_views.py); results are in evaluation.
+    # Quality control (annotate/views/quality.py): the annotator's practice round, and the
+    # organizer's examples, pass mark, gold rate and qualifications.
+    path("campaigns/<slug:slug>/practice/", quality_views.practice, name="practice"),
+    path(
+        "campaigns/<slug:slug>/practice/start",
+        quality_views.practice_start,
+        name="practice-start",
+    ),
+    path(
+        "campaigns/<slug:slug>/practice/<int:step>/",
+        quality_views.practice_step,
+        name="practice-step",
+    ),
+    path(
+        "campaigns/<slug:slug>/practice/<int:step>/answer",
+        quality_views.practice_answer,
+        name="practice-answer",
+    ),
+    path("organize/<slug:slug>/quality/", quality_views.quality, name="quality"),
+    path(
+        "organize/<slug:slug>/quality/settings",
+        quality_views.quality_settings,
+        name="quality-settings",
+    ),
+    path(
+        "organize/<slug:slug>/quality/examples/mark",
+        quality_views.example_mark,
+        name="quality-example-mark",
+    ),
+    path(
+        "organize/<slug:slug>/quality/examples/upload",
+        quality_views.examples_upload,
+        name="quality-examples-upload",
+    ),
+    path(
+        "organize/<slug:slug>/quality/examples/<int:clip_id>/unmark",
+        quality_views.example_unmark,
+        name="quality-example-unmark",
+    ),
+    path(
+        "organize/<slug:slug>/quality/qualifications/<str:username>/reset",
+        quality_views.qualification_reset,
+        name="qualification-reset",
+    ),
+    path("organize/<slug:slug>/quality/gold/apply", quality_views.gold_apply, name="gold-apply"),
+    # A team member's own pages (annotate/views/teams.py); results are in evaluation.
     path("teams/<slug:slug>/", team_views.team_portal, name="team-portal"),
     path("teams/<slug:slug>/upload", team_views.team_upload, name="team-upload"),
     path(
@@ -104,7 +154,9 @@ urlpatterns = [
         import_views.import_detail,
         name="import-detail",
     ),
-    path("organize/imports/<int:job_id>.json", views.import_progress, name="import-progress"),
+    path(
+        "organize/imports/<int:job_id>.json", import_views.import_progress, name="import-progress"
+    ),
     path("organize/<slug:slug>/assignments/", assignment_views.assignments, name="assignments"),
     path(
         "organize/<slug:slug>/assignments/apply",

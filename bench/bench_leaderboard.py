@@ -51,7 +51,7 @@ from annotate.models import (  # noqa: E402
     Task,
     Team,
 )
-from evaluation import selectors, services  # noqa: E402
+from evaluation import selectors  # noqa: E402
 
 N_TASKS = 8
 N_EPISODES = 30
@@ -184,23 +184,23 @@ class Row:
     queries: int
 
 
-def cold_leaderboard(campaign: Campaign, parameters: services.ScoringParameters) -> object:
+def cold_leaderboard(campaign: Campaign, parameters: selectors.ScoringParameters) -> object:
     """The whole service with the bootstrap recomputed (its result cache emptied first)."""
     cache.clear()
-    return services.campaign_leaderboard(campaign=campaign, parameters=parameters)
+    return selectors.campaign_leaderboard(campaign=campaign, parameters=parameters)
 
 
 def measure(*, n_teams: int, resamples: int, repeats: int, raters: list, asset) -> Row:
     start = time.perf_counter()
     campaign = build_campaign(n_teams=n_teams, raters=raters, asset=asset, seed=n_teams)
     build_s = time.perf_counter() - start
-    parameters = services.ScoringParameters(n_boot=resamples, seed=0)
+    parameters = selectors.ScoringParameters(n_boot=resamples, seed=0)
     cache.clear()
     # The log keeps only the last 9,000 queries, which the bulk inserts above fill:
     # empty it, or the count below would read 0.
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as queries:
-        result = services.campaign_leaderboard(campaign=campaign, parameters=parameters)
+        result = selectors.campaign_leaderboard(campaign=campaign, parameters=parameters)
     reference = pandas_point_scores(campaign)
     ours = pd.Series({s.team: s.final_score for s in result.board.teams})
     assert np.allclose(ours.sort_index().to_numpy(), reference.sort_index().to_numpy())
@@ -212,7 +212,7 @@ def measure(*, n_teams: int, resamples: int, repeats: int, raters: list, asset) 
         build_s=build_s,
         service_s=best_time(lambda: cold_leaderboard(campaign, parameters), repeats=repeats),
         cached_s=best_time(
-            lambda: services.campaign_leaderboard(campaign=campaign, parameters=parameters),
+            lambda: selectors.campaign_leaderboard(campaign=campaign, parameters=parameters),
             repeats=repeats,
         ),
         read_s=best_time(

@@ -88,10 +88,10 @@ def build_campaign(*, users: int, workdir: Path) -> None:
     from django.core.management import call_command
     from django.db.models import Count
 
-    from annotate.demo.render import DEFAULT_TEAMS
     from annotate.models import Assignment
     from annotate.services.assignments import assignment_plan_apply
-    from annotate.services.demo import demo_campaign_create
+    from demo.campaign import demo_campaign_create
+    from demo.render import DEFAULT_TEAMS
 
     call_command("migrate", verbosity=0, interactive=False)
     result = demo_campaign_create(

@@ -60,10 +60,10 @@ from django.core.management import call_command  # noqa: E402
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from annotate.demo.render import DEFAULT_TEAMS  # noqa: E402
 from annotate.models import Assignment  # noqa: E402
 from annotate.services.assignments import assignment_plan_apply  # noqa: E402
-from annotate.services.demo import DEMO_PASSWORD, demo_campaign_create  # noqa: E402
+from demo.campaign import DEMO_PASSWORD, demo_campaign_create  # noqa: E402
+from demo.render import DEFAULT_TEAMS  # noqa: E402
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
 
 # Runs in every document before the page's own script.

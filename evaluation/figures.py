@@ -1,6 +1,7 @@
-"""Figures of an agreement report, as PNG or SVG bytes.
+"""Figures as PNG or SVG bytes: the leaderboard's, and those of an agreement report.
 
-Each figure is drawn from the JSON-ready report of
+The leaderboard figure is drawn from a :class:`~evaluation.scoring.Leaderboard`; each
+agreement figure from the JSON-ready report of
 :func:`evaluation.scoring.agreement.agreement_report` alone, so the figures of a
 downloaded ``report.json`` can be redrawn without the database.
 
@@ -20,6 +21,8 @@ matplotlib.use("Agg")  # figures are rendered on servers without a display
 
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+
+from evaluation.scoring import Leaderboard  # noqa: E402
 
 FIGURE_FORMATS = ("png", "svg")
 HUMAN_COLOUR = "#2454d6"
@@ -63,6 +66,48 @@ def _save(figure: Figure, fmt: str) -> bytes:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "refscore"}):
         figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
     return buffer.getvalue()
+
+
+# --- the leaderboard ---------------------------------------------------------------------
+
+
+def leaderboard_figure(*, board: Leaderboard, fmt: str = "png") -> bytes:
+    """Final scores with their intervals, best at the top, as PNG or SVG bytes."""
+    if fmt not in FIGURE_FORMATS:
+        raise FigureError(f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}")
+    with matplotlib.rc_context(LITERAL_TEXT):
+        return _leaderboard_figure(board=board, fmt=fmt)
+
+
+def _leaderboard_figure(*, board: Leaderboard, fmt: str) -> bytes:
+    standings = board.teams  # best first
+    n_teams = len(standings)
+    labels = [f"{s.rank}. {s.team}" for s in standings]
+    # Wider for long names (a 10-point character is about 0.076 in), so the plot keeps its room.
+    width = min(max(7.5, 5.0 + 0.076 * max(len(label) for label in labels)), 12.0)
+    figure = Figure(figsize=(width, 1.2 + 0.28 * max(n_teams, 1)), layout="constrained")
+    axes = figure.subplots()
+    positions = list(range(n_teams))[::-1]  # best at the top
+    scores = [standing.final_score for standing in standings]
+    errors = [
+        [max(s.final_score - s.ci_low, 0.0) for s in standings],
+        [max(s.ci_high - s.final_score, 0.0) for s in standings],
+    ]
+    axes.errorbar(
+        scores, positions, xerr=errors, fmt="o", color=HUMAN_COLOUR, ecolor="#9db4f0", capsize=3
+    )
+    axes.set_yticks(positions, labels)
+    axes.set_xlim(0, 3)
+    axes.set_xlabel(f"final score (0-3) with {board.confidence:.0%} bootstrap interval")
+    axes.grid(axis="x", alpha=0.3)
+    buffer = io.BytesIO()
+    # A fixed date keeps SVG output byte-stable for the same leaderboard.
+    metadata = {"Date": None} if fmt == "svg" else {}
+    figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+# --- an agreement report ------------------------------------------------------------------
 
 
 def _teams(report: Report) -> list[dict]:

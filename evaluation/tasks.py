@@ -3,7 +3,7 @@
 Both tasks are routed to the ``judge`` queue (``CELERY_TASK_ROUTES``). Acknowledgement
 is late and a task whose worker dies is rejected back to the queue, so a chunk lost
 with its worker is judged again by the next one; chunks are idempotent (see
-:mod:`evaluation.services.judging`).
+:mod:`evaluation.services.judge_runs`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from evaluation.services import judging
+from evaluation.services import judge_runs
 
 _cpu_threads_limited = False
 
@@ -43,7 +43,7 @@ class JudgeRunTask(Task):
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         run_id, dispatch = args[0], args[1]
-        judging.judge_run_fail(
+        judge_runs.judge_run_fail(
             run_id=run_id, dispatch=dispatch, error=f"{type(exc).__name__}: {exc}"
         )
 
@@ -63,7 +63,7 @@ RETRIED = (OperationalError, InterfaceError)
 )
 def judge_run_start(run_id: int, dispatch: int) -> int:
     """Queue the chunks of a run; returns how many were queued."""
-    return len(judging.judge_run_plan(run_id=run_id, dispatch=dispatch))
+    return len(judge_runs.judge_run_plan(run_id=run_id, dispatch=dispatch))
 
 
 @shared_task(
@@ -80,9 +80,9 @@ def judge_run_chunk(self: Task, run_id: int, dispatch: int, clip_ids: list[int])
     if not self.request.is_eager:
         _limit_cpu_threads()
     try:
-        outcome = judging.judge_run_chunk(run_id=run_id, dispatch=dispatch, clip_ids=clip_ids)
+        outcome = judge_runs.judge_run_chunk(run_id=run_id, dispatch=dispatch, clip_ids=clip_ids)
     except SoftTimeLimitExceeded:
-        judging.judge_run_fail(
+        judge_runs.judge_run_fail(
             run_id=run_id,
             dispatch=dispatch,
             error=f"a chunk of {len(clip_ids)} clips ran past its time limit; "
@@ -94,7 +94,7 @@ def judge_run_chunk(self: Task, run_id: int, dispatch: int, clip_ids: list[int])
     except Exception as exc:
         # A backend bug: the run fails with the reason at once (also in eager mode,
         # where `on_failure` is not called); the traceback stays in the worker's log.
-        judging.judge_run_fail(
+        judge_runs.judge_run_fail(
             run_id=run_id, dispatch=dispatch, error=f"{type(exc).__name__}: {exc}"
         )
         raise

@@ -1,7 +1,11 @@
 from django.urls import path
 
-from evaluation import agreement_views, judge_views, team_views
-from evaluation import views as scoring_views
+from evaluation.views import agreement as agreement_views
+from evaluation.views import exports as export_views
+from evaluation.views import judge as judge_views
+from evaluation.views import leaderboard as scoring_views
+from evaluation.views import raters as rater_views
+from evaluation.views import teams as team_views
 
 urlpatterns = [
     # A team's own results, once published; the leaderboard of a published campaign.
@@ -23,10 +27,10 @@ urlpatterns = [
         scoring_views.drilldown,
         name="leaderboard-drilldown",
     ),
-    path("organize/<slug:slug>/exports/", scoring_views.exports, name="exports"),
+    path("organize/<slug:slug>/exports/", export_views.exports, name="exports"),
     path(
         "organize/<slug:slug>/exports/<str:what>.<str:fmt>",
-        scoring_views.export_download,
+        export_views.export_download,
         name="export-download",
     ),
     path("organize/<slug:slug>/judge/", judge_views.judge_runs, name="judge-runs"),
@@ -67,5 +71,49 @@ urlpatterns = [
         "organize/<slug:slug>/agreement/pair/<int:clip_id>/",
         agreement_views.pair_review,
         name="agreement-pair",
+    ),
+    # Quality review: rater reliability, exclusions, adjudication.
+    path("organize/<slug:slug>/raters/", rater_views.raters, name="raters"),
+    path(
+        "organize/<slug:slug>/raters/report.<str:fmt>",
+        rater_views.raters_report,
+        name="raters-report",
+    ),
+    path(
+        "organize/<slug:slug>/raters/figure.<str:fmt>",
+        rater_views.raters_figure,
+        name="raters-figure",
+    ),
+    path(
+        "organize/<slug:slug>/raters/thresholds",
+        rater_views.raters_thresholds,
+        name="raters-thresholds",
+    ),
+    path("organize/<slug:slug>/raters/exclude", rater_views.rater_exclude, name="rater-exclude"),
+    path(
+        "organize/<slug:slug>/raters/exclusions/<int:exclusion_id>/lift",
+        rater_views.rater_exclusion_lift,
+        name="rater-exclusion-lift",
+    ),
+    path("organize/<slug:slug>/adjudication/", rater_views.adjudication, name="adjudication"),
+    path(
+        "organize/<slug:slug>/adjudication/actions.<str:fmt>",
+        rater_views.adjudication_actions,
+        name="adjudication-actions",
+    ),
+    path(
+        "organize/<slug:slug>/adjudication/<int:clip_id>/extra-rater",
+        rater_views.adjudication_extra_rater,
+        name="adjudication-extra-rater",
+    ),
+    path(
+        "organize/<slug:slug>/adjudication/<int:clip_id>/decide",
+        rater_views.adjudication_decide,
+        name="adjudication-decide",
+    ),
+    path(
+        "organize/<slug:slug>/adjudication/<int:clip_id>/withdraw",
+        rater_views.adjudication_withdraw,
+        name="adjudication-withdraw",
     ),
 ]

@@ -59,7 +59,7 @@ SMALL_DEMO = dict(n_tasks=2, episodes_per_task=3, seconds=2.0)
 @pytest.fixture(scope="session")
 def demo_footage(tmp_path_factory):
     """A small demo campaign's footage, rendered once per test session."""
-    from annotate.demo.render import DEFAULT_TEAMS, render_demo
+    from demo.render import DEFAULT_TEAMS, render_demo
 
     return render_demo(
         out_dir=tmp_path_factory.mktemp("demo-footage"),
@@ -76,8 +76,8 @@ def demo_campaign(transactional_db, demo_footage, tmp_path):
     """A small real campaign imported through the ingest services (2 tasks x 3 episodes, 3 teams)."""
     import shutil
 
-    from annotate.demo.render import DEFAULT_TEAMS
-    from annotate.services.demo import demo_campaign_create
+    from demo.campaign import demo_campaign_create
+    from demo.render import DEFAULT_TEAMS
 
     workdir = tmp_path / "footage"
     shutil.copytree(demo_footage.root, workdir)

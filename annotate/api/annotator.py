@@ -9,18 +9,15 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import services
-from annotate.models import Assignment, Campaign, Rating
-from annotate.rating_views import media_info
-from annotate.selectors import rating_of
-
-
-def _refused(exc: services.RatingRefused) -> ValidationError:
-    return ValidationError({"detail": exc.messages})
+from annotate.api.pagination import PagedListMixin
+from annotate.marks import MARK_LABELS, MAX_MARKS
+from annotate.models import Assignment, Campaign, ProblemReport, Rating
+from annotate.services.problems import TEXT_MAX_CHARS, problem_report
+from annotate.views.rating import media_info
 
 
 class MediaSerializer(serializers.Serializer):
@@ -33,9 +30,25 @@ class MediaSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
+class MarkSerializer(serializers.Serializer):
+    """A break point: where the generated clip departs from the reference."""
+
+    t = serializers.FloatField(
+        help_text="Seconds on the generated clip's own timeline, from 0 to its duration."
+    )
+    label = serializers.ChoiceField(
+        choices=["", *MARK_LABELS],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What breaks there; empty: no label.",
+    )
+
+
 class RatingOutputSerializer(serializers.ModelSerializer):
     assignment = serializers.IntegerField(source="assignment_id")
     task_number = serializers.IntegerField(source="clip.episode.task.number")
+    marks = MarkSerializer(many=True, read_only=True)
 
     class Meta:
         model = Rating
@@ -47,6 +60,7 @@ class RatingOutputSerializer(serializers.ModelSerializer):
             "clean",
             "motion",
             "comment",
+            "marks",
             "time_on_page_s",
             "watched_reference",
             "watched_generated",
@@ -64,7 +78,7 @@ class TaskProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class MyQueueApi(APIView):
+class MyQueueApi(PagedListMixin, APIView):
     """The signed-in annotator's progress per campaign and task."""
 
     class OutputSerializer(serializers.Serializer):
@@ -80,7 +94,7 @@ class MyQueueApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         queues = services.annotator_queue(user=request.user)
-        return Response(self.OutputSerializer(queues, many=True).data)
+        return self.paged(request, queues, self.OutputSerializer)
 
 
 class AssignmentNextApi(APIView):
@@ -123,8 +137,9 @@ class AssignmentNextApi(APIView):
             "assignment": assignment.pk,
             "campaign": assignment.campaign.slug,
             "task_number": position.task_number,
-            "task_title": assignment.clip.episode.task.title,
-            "task_instruction": assignment.clip.episode.task.instruction,
+            # In the caller's language (Accept-Language), the other one where it is empty.
+            "task_title": assignment.clip.episode.task.localized_title,
+            "task_instruction": assignment.clip.episode.task.localized_instruction,
             "position": position.position,
             "total": position.total,
             "require_full_watch": assignment.campaign.require_full_watch,
@@ -144,6 +159,14 @@ class AssignmentRatingApi(APIView):
         clean = serializers.BooleanField(required=False, allow_null=True, default=None)
         motion = serializers.BooleanField(required=False, allow_null=True, default=None)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        marks = serializers.ListField(
+            child=MarkSerializer(),
+            required=False,
+            allow_null=True,
+            max_length=MAX_MARKS,
+            help_text=f"Break points, at most {MAX_MARKS}, one per moment. Left out (or null) "
+            "on a revision: the rating keeps its marks; [] removes them.",
+        )
         time_on_page_s = serializers.FloatField(required=False, min_value=0, default=0)
         watched_reference = serializers.FloatField(
             required=False, min_value=0, max_value=1, default=0
@@ -167,6 +190,26 @@ class AssignmentRatingApi(APIView):
         values.setdefault("score", None)
         return values
 
+    def _save(self, request, assignment_id: int, *, revise: bool, keep_judgement: bool = False):
+        assignment = self._assignment(request, assignment_id)
+        key = None if revise else request.headers.get("Idempotency-Key")
+        # A retry is answered from the stored rating, whatever its body says (even one
+        # that would not validate); a refusal propagates to the API's exception handler.
+        rating = services.rating_replayed(
+            assignment=assignment, user=request.user, idempotency_key=key
+        )
+        if rating is None:
+            rating = services.rating_save(
+                assignment=assignment,
+                user=request.user,
+                idempotency_key=key,
+                revise=revise,
+                keep_judgement=keep_judgement,
+                **self._input(request),
+            ).rating
+        answer = status.HTTP_200_OK if revise else status.HTTP_201_CREATED
+        return Response(RatingOutputSerializer(rating).data, status=answer)
+
     @extend_schema(
         request=InputSerializer,
         parameters=[
@@ -182,46 +225,19 @@ class AssignmentRatingApi(APIView):
         responses={201: RatingOutputSerializer},
     )
     def post(self, request, assignment_id: int):
-        assignment = self._assignment(request, assignment_id)
-        key = request.headers.get("Idempotency-Key")
-        try:
-            # A retry is answered from the stored rating, whatever its body says.
-            rating = services.rating_replayed(
-                assignment=assignment, user=request.user, idempotency_key=key
-            ) or services.rating_submit(
-                assignment=assignment,
-                user=request.user,
-                idempotency_key=key,
-                **self._input(request),
-            )
-        except services.RatingRefused as exc:
-            raise _refused(exc) from exc
-        return Response(RatingOutputSerializer(rating).data, status=status.HTTP_201_CREATED)
-
-    def _revise(self, request, assignment_id: int, *, partial: bool):
-        assignment = self._assignment(request, assignment_id)
-        values = self._input(request)
-        rating = rating_of(assignment=assignment)
-        answered = {"final_state", "clean", "motion"} & set(request.data)
-        if partial and rating is not None and values["score"] is None and not answered:
-            # PATCH without a score or an answer (a comment, say) keeps the judgement.
-            values["score"] = rating.score
-        try:
-            rating = services.rating_revise(assignment=assignment, user=request.user, **values)
-        except services.RatingRefused as exc:
-            raise _refused(exc) from exc
-        return Response(RatingOutputSerializer(rating).data)
+        return self._save(request, assignment_id, revise=False)
 
     @extend_schema(request=InputSerializer, responses=RatingOutputSerializer)
     def put(self, request, assignment_id: int):
-        return self._revise(request, assignment_id, partial=False)
+        return self._save(request, assignment_id, revise=True)
 
     @extend_schema(request=InputSerializer, responses=RatingOutputSerializer)
     def patch(self, request, assignment_id: int):
-        return self._revise(request, assignment_id, partial=True)
+        # Without a score or an answer (a comment, say), a PATCH keeps the judgement.
+        return self._save(request, assignment_id, revise=True, keep_judgement=True)
 
 
-class MyRatingsApi(APIView):
+class MyRatingsApi(PagedListMixin, APIView):
     """The signed-in annotator's ratings, newest change first."""
 
     @extend_schema(responses=RatingOutputSerializer(many=True))
@@ -229,6 +245,52 @@ class MyRatingsApi(APIView):
         ratings = (
             Rating.objects.filter(annotator=request.user)
             .select_related("clip__episode__task")
-            .order_by("-updated_at")
+            .order_by("-updated_at", "-pk")
         )
-        return Response(RatingOutputSerializer(ratings, many=True).data)
+        return self.paged(request, ratings, RatingOutputSerializer)
+
+
+class ProblemReportOutputSerializer(serializers.ModelSerializer):
+    assignment = serializers.IntegerField(source="assignment_id")
+    # Plain text, not an enum: "status" names other choice sets in the schema already.
+    status = serializers.CharField(
+        help_text="open: with the organizer; fixed: handed out again; excluded: left out."
+    )
+
+    class Meta:
+        model = ProblemReport
+        fields = ["id", "assignment", "reason", "text", "status", "created_at"]
+
+
+class AssignmentProblemApi(APIView):
+    """Report a clip's pair as broken instead of rating it: it leaves the queue and goes to
+    the organizer. Sending the same report again returns the one stored."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=ProblemReport.Reason.choices)
+        text = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=TEXT_MAX_CHARS,
+            help_text='What is wrong, in a few words; needed when the reason is "other".',
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: ProblemReportOutputSerializer,
+            400: OpenApiResponse(description="Refused: the reason is in the body."),
+            404: OpenApiResponse(description="Not one of the caller's clips."),
+        },
+    )
+    def post(self, request, assignment_id: int):
+        assignment = get_object_or_404(
+            Assignment.objects.select_related("campaign"),
+            pk=assignment_id,
+            annotator=request.user,
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = problem_report(assignment=assignment, user=request.user, **data.validated_data)
+        return Response(ProblemReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)

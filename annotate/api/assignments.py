@@ -11,8 +11,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import assignment_selectors, services
+from annotate import services
 from annotate.models import Campaign
+from annotate.selectors import assignments as assignment_selectors
 from annotate.services.assignments import MAX_RECLAIM_MINUTES
 
 User = get_user_model()
@@ -23,10 +24,6 @@ def _user(username: str, field: str):
         return User.objects.get(username=username)
     except User.DoesNotExist as exc:
         raise serializers.ValidationError({field: [f"no user {username!r}"]}) from exc
-
-
-def _refused(exc: services.AssignmentError) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": str(exc)})
 
 
 class PlannedLoadSerializer(serializers.Serializer):
@@ -75,10 +72,7 @@ class AssignmentPlanPreviewApi(APIView):
     @extend_schema(responses=PlanSummarySerializer)
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
-        try:
-            plan = services.assignment_plan_preview(campaign=campaign)
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        plan = services.assignment_plan_preview(campaign=campaign)
         summary = assignment_selectors.plan_summary(plan=plan)
         return Response(PlanSummarySerializer(summary).data)
 
@@ -103,10 +97,7 @@ class AssignmentPlanApplyApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         users = [_user(name, "annotators") for name in data.validated_data["annotators"]]
-        try:
-            result = services.assignment_plan_apply(campaign=campaign, with_annotators=users)
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        result = services.assignment_plan_apply(campaign=campaign, with_annotators=users)
         return Response(ApplyResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
@@ -125,10 +116,7 @@ class CampaignAnnotatorAddApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = _user(data.validated_data["username"], "username")
-        try:
-            result = services.assignment_annotator_add(campaign=campaign, user=user)
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        result = services.assignment_annotator_add(campaign=campaign, user=user)
         return Response(ApplyResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,10 +135,7 @@ class CampaignAnnotatorRemoveApi(APIView):
     def delete(self, request, slug: str, username: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         user = get_object_or_404(User, username=username)
-        try:
-            services.assignment_annotator_remove(campaign=campaign, user=user)
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        services.assignment_annotator_remove(campaign=campaign, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -179,14 +164,11 @@ class AssignmentMoveApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = services.assignment_move_pending(
-                campaign=campaign,
-                from_user=_user(data.validated_data["from_annotator"], "from_annotator"),
-                to_user=_user(data.validated_data["to_annotator"], "to_annotator"),
-            )
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        result = services.assignment_move_pending(
+            campaign=campaign,
+            from_user=_user(data.validated_data["from_annotator"], "from_annotator"),
+            to_user=_user(data.validated_data["to_annotator"], "to_annotator"),
+        )
         return Response(self.OutputSerializer(result).data)
 
 
@@ -218,12 +200,9 @@ class AssignmentReclaimApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = services.assignment_reclaim_stale(
-                campaign=campaign, minutes=data.validated_data["minutes"]
-            )
-        except services.AssignmentError as exc:
-            raise _refused(exc) from exc
+        result = services.assignment_reclaim_stale(
+            campaign=campaign, minutes=data.validated_data["minutes"]
+        )
         return Response(self.OutputSerializer(result).data)
 
 

@@ -12,14 +12,10 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import campaign_selectors, services
+from annotate import services
+from annotate.api.pagination import PagedListMixin
 from annotate.models import Campaign, CampaignStateChange, Guideline, Task
-
-
-def _refused(exc: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return serializers.ValidationError(exc.message_dict)
-    return serializers.ValidationError({"detail": exc.messages})
+from annotate.selectors import campaigns as campaign_selectors
 
 
 class CampaignOutputSerializer(serializers.ModelSerializer):
@@ -39,7 +35,7 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class CampaignListApi(APIView):
+class CampaignListApi(PagedListMixin, APIView):
     """GET lists the campaigns; POST creates one, in draft, with the protocol's guideline."""
 
     permission_classes = [IsAdminUser]
@@ -55,16 +51,14 @@ class CampaignListApi(APIView):
 
     @extend_schema(responses=CampaignOutputSerializer(many=True))
     def get(self, request):
-        return Response(CampaignOutputSerializer(Campaign.objects.all(), many=True).data)
+        campaigns = Campaign.objects.order_by("-created_at", "-pk")
+        return self.paged(request, campaigns, CampaignOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: CampaignOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            campaign = services.campaign_create(**data.validated_data)
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        campaign = services.campaign_create(**data.validated_data)
         return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
@@ -91,14 +85,11 @@ class CampaignDetailApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            campaign = services.campaign_update(campaign=campaign, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        campaign = services.campaign_update(campaign=campaign, **data.validated_data)
         return Response(CampaignOutputSerializer(campaign).data)
 
 
-class CampaignStateApi(APIView):
+class CampaignStateApi(PagedListMixin, APIView):
     """Move the campaign: draft → open → locked → published; back needs a reason."""
 
     permission_classes = [IsAdminUser]
@@ -122,22 +113,19 @@ class CampaignStateApi(APIView):
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         history = campaign_selectors.campaign_state_history(campaign=campaign)
-        return Response(self.OutputSerializer(history, many=True).data)
+        return self.paged(request, history, self.OutputSerializer)
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            change = services.campaign_state_change(
-                campaign=campaign,
-                to_state=data.validated_data["state"],
-                reason=data.validated_data.get("reason", ""),
-                by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        change = services.campaign_state_change(
+            campaign=campaign,
+            to_state=data.validated_data["state"],
+            reason=data.validated_data.get("reason", ""),
+            by=request.user,
+        )
         return Response(self.OutputSerializer(change).data)
 
 
@@ -145,10 +133,10 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         ref_name = "Task"
-        fields = ["key", "number", "title", "instruction"]
+        fields = ["key", "number", "title", "instruction", "title_zh_hans", "instruction_zh_hans"]
 
 
-class TaskListApi(APIView):
+class TaskListApi(PagedListMixin, APIView):
     """GET the campaign's tasks; POST adds one (key task<K>) before or after its episodes."""
 
     permission_classes = [IsAdminUser]
@@ -159,22 +147,26 @@ class TaskListApi(APIView):
         instruction = serializers.CharField(
             required=False, allow_blank=True, max_length=5000, default=""
         )
+        # The same in Simplified Chinese: each reader sees their language, else the other.
+        title_zh_hans = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, default=""
+        )
+        instruction_zh_hans = serializers.CharField(
+            required=False, allow_blank=True, max_length=5000, default=""
+        )
 
     @extend_schema(responses=TaskOutputSerializer(many=True))
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         tasks = campaign_selectors.campaign_tasks(campaign=campaign)
-        return Response(TaskOutputSerializer(tasks, many=True).data)
+        return self.paged(request, tasks, TaskOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: TaskOutputSerializer})
     def post(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            task = services.task_create(campaign=campaign, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        task = services.task_create(campaign=campaign, **data.validated_data)
         return Response(TaskOutputSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
@@ -186,6 +178,10 @@ class TaskDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
         instruction = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        title_zh_hans = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        instruction_zh_hans = serializers.CharField(
+            required=False, allow_blank=True, max_length=5000
+        )
 
     @extend_schema(responses=TaskOutputSerializer)
     def get(self, request, slug: str, number: int):
@@ -198,10 +194,7 @@ class TaskDetailApi(APIView):
         task = get_object_or_404(Task, campaign__slug=slug, number=number)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            task = services.task_update(task=task, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        task = services.task_update(task=task, **data.validated_data)
         return Response(TaskOutputSerializer(task).data)
 
 
@@ -263,13 +256,10 @@ class GuidelineApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            guideline = services.guideline_save(
-                campaign=campaign,
-                text=data.validated_data["text"],
-                language=data.validated_data["language"],
-                by=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+        guideline = services.guideline_save(
+            campaign=campaign,
+            text=data.validated_data["text"],
+            language=data.validated_data["language"],
+            by=request.user,
+        )
         return Response({"language": guideline.language, "text": guideline.text})

@@ -17,18 +17,16 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import people_selectors, services
+from annotate import services
+from annotate.api.pagination import PagedListMixin
+from annotate.forms import MAX_CSV_BYTES
 from annotate.models import Campaign
-from annotate.people_forms import MAX_CSV_BYTES
+from annotate.selectors import people as people_selectors
 from annotate.services.people import ROLES
 
 User = get_user_model()
 
 REFUSED = OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: {'detail': why}.")
-
-
-def _refused(exc: services.PeopleError) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": str(exc)})
 
 
 class InvitationLinkSerializer(serializers.Serializer):
@@ -56,7 +54,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-class PeopleApi(APIView):
+class PeopleApi(PagedListMixin, APIView):
     """Everyone with their roles in the campaign; POST invites one new person."""
 
     permission_classes = [IsAdminUser]
@@ -72,7 +70,7 @@ class PeopleApi(APIView):
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         people = people_selectors.campaign_people(campaign=campaign)
-        return Response(PersonSerializer(people, many=True).data)
+        return self.paged(request, people, PersonSerializer)
 
     @extend_schema(
         request=InputSerializer,
@@ -182,12 +180,9 @@ class PersonPasswordResetApi(APIView):
     )
     def post(self, request, username: str):
         user = get_object_or_404(User, username=username)
-        try:
-            link = services.person_password_reset(
-                user=user, by=request.user, base_url=request.build_absolute_uri("/")
-            )
-        except services.PeopleError as exc:
-            raise _refused(exc) from exc
+        link = services.person_password_reset(
+            user=user, by=request.user, base_url=request.build_absolute_uri("/")
+        )
         data = InvitationLinkSerializer(link).data
         return _no_store(Response(data, status=status.HTTP_201_CREATED))
 
@@ -214,10 +209,7 @@ class PersonActiveApi(APIView):
             if data.validated_data["is_active"]
             else services.person_deactivate
         )
-        try:
-            change(user=user, by=request.user)
-        except services.PeopleError as exc:
-            raise _refused(exc) from exc
+        change(user=user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -242,10 +234,5 @@ class PersonTeamApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         team = data.validated_data["team"].strip()
-        try:
-            created = services.person_team_set(
-                campaign=campaign, user=user, team=team, by=request.user
-            )
-        except services.PeopleError as exc:
-            raise _refused(exc) from exc
+        created = services.person_team_set(campaign=campaign, user=user, team=team, by=request.user)
         return Response(self.OutputSerializer({"team": team, "team_created": created}).data)

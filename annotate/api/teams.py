@@ -7,7 +7,6 @@ and a user in no team of it gets 403. Organizers set the submission window here 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -17,11 +16,10 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import team_selectors
 from annotate.access import own_team
 from annotate.models import Campaign, ImportJob, Team
+from annotate.selectors import teams as team_selectors
 from annotate.services.team_portal import (
-    TeamPortalRefused,
     submission_window_set,
     team_final_choose,
     team_submission_upload,
@@ -119,15 +117,12 @@ class TeamSubmissionsApi(APIView):
             raise serializers.ValidationError(
                 {"archive": f"{archive.size} bytes; at most {settings.INGEST_MAX_ARCHIVE_BYTES}"}
             )
-        try:
-            job = team_submission_upload(
-                campaign=campaign,
-                user=request.user,
-                upload=save_upload(archive),
-                origin=ImportJob.Origin.API,
-            )
-        except TeamPortalRefused as exc:
-            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        job = team_submission_upload(
+            campaign=campaign,
+            user=request.user,
+            upload=save_upload(archive),
+            origin=ImportJob.Origin.API,
+        )
         job.refresh_from_db()
         report = team_selectors.team_upload_report(job=job)
         return Response(UploadReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
@@ -157,12 +152,9 @@ class TeamFinalApi(APIView):
         campaign, team = own_team(request, slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            team = team_final_choose(
-                team=team, version=data.validated_data["version"], user=request.user
-            )
-        except TeamPortalRefused as exc:
-            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        team = team_final_choose(
+            team=team, version=data.validated_data["version"], user=request.user
+        )
         return Response(TeamSubmissionsSerializer(_submissions_payload(campaign, team)).data)
 
 
@@ -193,8 +185,5 @@ class SubmissionWindowApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            campaign = submission_window_set(campaign=campaign, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        campaign = submission_window_set(campaign=campaign, **data.validated_data)
         return Response(self.OutputSerializer(campaign).data)

@@ -3,6 +3,8 @@ from django.urls import path
 from annotate.api import annotator, campaigns, views
 from annotate.api import assignments as assignment_api
 from annotate.api import people as people_api
+from annotate.api import problems as problem_api
+from annotate.api import quality as quality_api
 from annotate.api import teams as team_api
 from annotate.api import tokens as token_api
 
@@ -14,7 +16,22 @@ urlpatterns = [
         annotator.AssignmentRatingApi.as_view(),
         name="api-my-rating",
     ),
+    path(
+        "me/assignments/<int:assignment_id>/problem/",
+        annotator.AssignmentProblemApi.as_view(),
+        name="api-my-problem",
+    ),
     path("me/ratings/", annotator.MyRatingsApi.as_view(), name="api-my-ratings"),
+    path(
+        "campaigns/<slug:slug>/problems/",
+        problem_api.ProblemReportsApi.as_view(),
+        name="api-problems",
+    ),
+    path(
+        "campaigns/<slug:slug>/problems/<int:report_id>/resolve/",
+        problem_api.ProblemResolveApi.as_view(),
+        name="api-problem-resolve",
+    ),
     path("campaigns/", campaigns.CampaignListApi.as_view(), name="api-campaigns"),
     path("campaigns/<slug:slug>/", campaigns.CampaignDetailApi.as_view(), name="api-campaign"),
     path(
@@ -122,6 +139,62 @@ urlpatterns = [
         "people/<str:username>/active/",
         people_api.PersonActiveApi.as_view(),
         name="api-person-active",
+    ),
+    # Quality control (annotate/api/quality.py).
+    path(
+        "campaigns/<slug:slug>/quality/settings/",
+        quality_api.QualitySettingsApi.as_view(),
+        name="api-quality-settings",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/examples/",
+        quality_api.QualityExamplesApi.as_view(),
+        name="api-quality-examples",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/examples/import/",
+        quality_api.QualityExamplesImportApi.as_view(),
+        name="api-quality-examples-import",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/examples/<int:clip_id>/",
+        quality_api.QualityExampleApi.as_view(),
+        name="api-quality-example",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/qualifications/",
+        quality_api.QualificationsApi.as_view(),
+        name="api-qualifications",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/qualifications/<str:username>/reset/",
+        quality_api.QualificationResetApi.as_view(),
+        name="api-qualification-reset",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/gold/apply/",
+        quality_api.GoldApplyApi.as_view(),
+        name="api-gold-apply",
+    ),
+    path(
+        "campaigns/<slug:slug>/quality/gold-accuracy/",
+        quality_api.GoldAccuracyApi.as_view(),
+        name="api-gold-accuracy",
+    ),
+    path(
+        "campaigns/<slug:slug>/practice/",
+        quality_api.PracticeApi.as_view(),
+        name="api-practice",
+    ),
+    path(
+        "campaigns/<slug:slug>/practice/start/",
+        quality_api.PracticeStartApi.as_view(),
+        name="api-practice-start",
+    ),
+    path(
+        "campaigns/<slug:slug>/practice/answers/",
+        quality_api.PracticeAnswerApi.as_view(),
+        name="api-practice-answer",
     ),
     path("tokens/", token_api.ApiTokenIssueApi.as_view(), name="api-token-issue"),
     path("tokens/<str:username>/", token_api.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),

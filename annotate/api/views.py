@@ -8,8 +8,10 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import import_selectors, selectors, services
+from annotate import selectors, services
+from annotate.api.pagination import PagedListMixin
 from annotate.models import Campaign, ImportJob, Submission
+from annotate.selectors import imports as import_selectors
 from annotate.uploads import save_upload
 
 
@@ -38,7 +40,7 @@ class ImportHistoryOutputSerializer(serializers.Serializer):
     error = serializers.CharField(source="job.error")
 
 
-class ImportCreateApi(APIView):
+class ImportCreateApi(PagedListMixin, APIView):
     """Upload a zip of reference episodes or of a team's clips; the import runs as a task.
     GET lists every import of the campaign, whatever started it, newest first."""
 
@@ -49,7 +51,7 @@ class ImportCreateApi(APIView):
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         history = import_selectors.import_history(campaign=campaign)
-        return Response(ImportHistoryOutputSerializer(history, many=True).data)
+        return self.paged(request, history, ImportHistoryOutputSerializer)
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
@@ -74,19 +76,16 @@ class ImportCreateApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            job = services.import_job_create(
-                campaign=campaign,
-                kind=data.validated_data["kind"],
-                upload=save_upload(data.validated_data["archive"]),
-                team_name=data.validated_data["team"],
-                strict=data.validated_data["strict"],
-                allow_drop=data.validated_data["allow_drop"],
-                user=request.user,
-                origin=ImportJob.Origin.API,
-            )
-        except services.ImportRefused as exc:
-            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        job = services.import_job_create(
+            campaign=campaign,
+            kind=data.validated_data["kind"],
+            upload=save_upload(data.validated_data["archive"]),
+            team_name=data.validated_data["team"],
+            strict=data.validated_data["strict"],
+            allow_drop=data.validated_data["allow_drop"],
+            user=request.user,
+            origin=ImportJob.Origin.API,
+        )
         job.refresh_from_db()
         return Response(selectors.import_job_progress(job=job), status=status.HTTP_202_ACCEPTED)
 
@@ -107,10 +106,7 @@ class SubmissionConfirmApi(APIView):
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request, slug: str, submission_id: int):
         submission = get_object_or_404(Submission, pk=submission_id, team__campaign__slug=slug)
-        try:
-            submission = services.submission_confirm(submission=submission, user=request.user)
-        except services.ImportRefused as exc:
-            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        submission = services.submission_confirm(submission=submission, user=request.user)
         return Response(self.OutputSerializer(submission).data)
 
 

@@ -31,7 +31,6 @@ from annotate.services.campaigns import (
     task_update,
     tasks_import,
 )
-from annotate.services.demo import demo_campaign_create
 from annotate.services.imports import (
     ImportRefused,
     ImportReport,
@@ -59,7 +58,9 @@ from annotate.services.ratings import (
     FULL_WATCH_MIN,
     CampaignQueue,
     QueuePosition,
+    RatingOutcome,
     RatingRefused,
+    RatingSaved,
     RubricAnswers,
     TaskProgress,
     annotator_queue,
@@ -70,6 +71,7 @@ from annotate.services.ratings import (
     assignments_current,
     rating_replayed,
     rating_revise,
+    rating_save,
     rating_submit,
     rubric_resolve,
 )
@@ -100,7 +102,6 @@ __all__ = [
     "campaign_update",
     "CampaignQueue",
     "CampaignRefused",
-    "demo_campaign_create",
     "FULL_WATCH_MIN",
     "guideline_save",
     "import_job_create",
@@ -126,8 +127,11 @@ __all__ = [
     "RatedSetResult",
     "rating_replayed",
     "rating_revise",
+    "rating_save",
     "rating_submit",
+    "RatingOutcome",
     "RatingRefused",
+    "RatingSaved",
     "reference_import",
     "rubric_resolve",
     "RubricAnswers",

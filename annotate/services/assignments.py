@@ -36,6 +36,7 @@ from django.utils import timezone
 from annotate import planner
 from annotate.models import Assignment, Campaign, Clip, Episode, MediaAsset, Task, Team
 from annotate.selectors import current_clips
+from annotate.selectors.problems import held_clip_ids
 
 User = get_user_model()
 # Longer than any campaign; beyond it a cutoff would overflow the date type.
@@ -64,6 +65,7 @@ class RatedSetResult:
 class AssignmentApplyResult:
     created: int
     warnings: tuple[str, ...]
+    gold_added: int = 0  # gold rows inserted blind (annotate/services/quality.py), not in `created`
 
 
 @dataclass(frozen=True)
@@ -172,11 +174,13 @@ def assignment_annotator_remove(*, campaign: Campaign, user) -> None:
     open_work = Assignment.objects.filter(
         campaign=campaign, annotator=user, clip__in=current_clips(campaign=campaign)
     ).exclude(status=Assignment.Status.DONE)
-    if open_work.exists():
+    # Gold rows are checks of this annotator, never moved: the unopened ones go with them.
+    if open_work.filter(gold=False).exists():
         raise AssignmentError(
-            f"{user.username!r} still holds {open_work.count()} open assignments: "
-            "reclaim and move them to another annotator first"
+            f"{user.username!r} still holds {open_work.filter(gold=False).count()} open "
+            "assignments: reclaim and move them to another annotator first"
         )
+    open_work.filter(gold=True, status=Assignment.Status.PENDING, rating__isnull=True).delete()
     campaign.annotators.remove(user)
 
 
@@ -229,7 +233,13 @@ def _apply(campaign: Campaign) -> AssignmentApplyResult:
         for row in plan.assignments
     ]
     Assignment.objects.bulk_create(rows)
-    return AssignmentApplyResult(created=len(rows), warnings=plan.warnings)
+    # Imported here: quality builds on this module (order_key).
+    from annotate.services.quality import gold_rows_update
+
+    gold = gold_rows_update(campaign=campaign)
+    return AssignmentApplyResult(
+        created=len(rows), warnings=plan.warnings + gold.warnings, gold_added=gold.added
+    )
 
 
 def order_key(*, seed: int, annotator_id: int, clip_id: int) -> int:
@@ -291,11 +301,31 @@ def _plan(
         )
 
     # Rows on the rated submissions only: a cell is one submission's clips of one task,
-    # as in the database guard. Rows on clips outside the rated set still count.
+    # as in the database guard. Rows on clips outside the rated set still count. An extra
+    # rater asked for by adjudication is not one of the cell's raters (the planner would
+    # top them up to a full share of the cell); their clip is simply never planned again.
+    extra_rows = [
+        (username, str(clip_id))
+        for username, clip_id in Assignment.objects.filter(
+            campaign=campaign, clip__in=clips, extra_rater=True
+        ).values_list("annotator__username", "clip_id")
+    ]
+    # Gold rows (checks inserted blind, annotate/services/quality.py) score no team: not
+    # the cell's, but one row per annotator and clip, so their clips are not planned to them.
+    gold_rows = [
+        (username, str(clip_id))
+        for username, clip_id in Assignment.objects.filter(
+            campaign=campaign, clip__in=clips, gold=True
+        ).values_list("annotator__username", "clip_id")
+    ]
+    # A pair reported as broken goes to no one new until the organizer resolves the report
+    # (annotate/services/problems.py): a plan made after a fix adds what it lacks.
+    held = held_clip_ids().filter(clip__in=clips).values_list("clip_id", flat=True)
+    held_rows = [(annotator.id, str(clip_id)) for clip_id in held for annotator in annotators]
     existing = [
         planner.PlannedAssignment(annotator=username, clip=str(clip_id), team=team, task=task)
         for username, clip_id, team, task in Assignment.objects.filter(
-            campaign=campaign, clip__in=clips
+            campaign=campaign, clip__in=clips, extra_rater=False, gold=False
         ).values_list(
             "annotator__username",
             "clip_id",
@@ -311,6 +341,7 @@ def _plan(
             max_clips_per_rater=campaign.max_clips_per_rater,
             seed=campaign.seed,
             existing=existing,
+            unavailable=gold_rows + extra_rows + held_rows,
         )
     except planner.PlanError as exc:
         raise AssignmentError(str(exc)) from exc
@@ -349,6 +380,7 @@ def assignment_move_pending(*, campaign: Campaign, from_user, to_user) -> Assign
             annotator=from_user,
             clip__in=clips,
             status=Assignment.Status.PENDING,
+            gold=False,  # a gold row checks its annotator: never moved
         )
         .order_by("pk")
     )

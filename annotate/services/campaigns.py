@@ -209,38 +209,80 @@ def campaign_state_change(
     )
 
 
-def _checked_task_text(*, title: str, instruction: str) -> tuple[str, str]:
+def _checked_task_text(*, title: str, instruction: str, suffix: str = "") -> tuple[str, str]:
+    """Title and instruction stripped and within their lengths; `suffix` names the language's
+    fields in a refusal ("" for English, "_zh_hans")."""
     title, instruction = title.strip(), instruction.strip()
     if len(title) > TITLE_MAX:
-        raise CampaignRefused({"title": f"at most {TITLE_MAX} characters, not {len(title)}"})
+        raise CampaignRefused(
+            {f"title{suffix}": f"at most {TITLE_MAX} characters, not {len(title)}"}
+        )
     if len(instruction) > INSTRUCTION_MAX:
         raise CampaignRefused(
-            {"instruction": f"at most {INSTRUCTION_MAX} characters, not {len(instruction)}"}
+            {
+                f"instruction{suffix}": f"at most {INSTRUCTION_MAX} characters, "
+                f"not {len(instruction)}"
+            }
         )
     return title, instruction
 
 
-def task_create(*, campaign: Campaign, number: int, title: str = "", instruction: str = "") -> Task:
-    """A task known before its reference episodes arrive (key task<K>, as in the layouts)."""
+def task_create(
+    *,
+    campaign: Campaign,
+    number: int,
+    title: str = "",
+    instruction: str = "",
+    title_zh_hans: str = "",
+    instruction_zh_hans: str = "",
+) -> Task:
+    """A task known before its reference episodes arrive (key task<K>, as in the layouts).
+
+    Its title and instruction may be given in English, in Simplified Chinese, or both.
+    """
     if number < 1:
         raise CampaignRefused({"number": f"a task number is positive, not {number}"})
     title, instruction = _checked_task_text(title=title, instruction=instruction)
+    title_zh_hans, instruction_zh_hans = _checked_task_text(
+        title=title_zh_hans, instruction=instruction_zh_hans, suffix="_zh_hans"
+    )
     key = f"task{number}"
     if Task.objects.filter(campaign=campaign, key=key).exists():
         raise CampaignRefused({"number": f"the campaign already has {key}"})
     return Task.objects.create(
-        campaign=campaign, key=key, number=number, title=title, instruction=instruction
+        campaign=campaign,
+        key=key,
+        number=number,
+        title=title,
+        instruction=instruction,
+        title_zh_hans=title_zh_hans,
+        instruction_zh_hans=instruction_zh_hans,
     )
 
 
-def task_update(*, task: Task, title: str | None = None, instruction: str | None = None) -> Task:
-    """Change a task's title or instruction (None keeps it)."""
+def task_update(
+    *,
+    task: Task,
+    title: str | None = None,
+    instruction: str | None = None,
+    title_zh_hans: str | None = None,
+    instruction_zh_hans: str | None = None,
+) -> Task:
+    """Change a task's title or instruction, in either language (None keeps it)."""
     checked_title, checked_instruction = _checked_task_text(
         title=task.title if title is None else title,
         instruction=task.instruction if instruction is None else instruction,
     )
+    checked_title_zh, checked_instruction_zh = _checked_task_text(
+        title=task.title_zh_hans if title_zh_hans is None else title_zh_hans,
+        instruction=task.instruction_zh_hans
+        if instruction_zh_hans is None
+        else instruction_zh_hans,
+        suffix="_zh_hans",
+    )
     task.title, task.instruction = checked_title, checked_instruction
-    task.save(update_fields=["title", "instruction"])
+    task.title_zh_hans, task.instruction_zh_hans = checked_title_zh, checked_instruction_zh
+    task.save(update_fields=["title", "instruction", "title_zh_hans", "instruction_zh_hans"])
     return task
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -335,7 +335,6 @@ def submission_import(
     strict: bool = False,
     allow_drop: bool = False,
     progress: Progress | None = None,
-    demo_categories: Mapping[str, int] | None = None,
 ) -> ImportReport:
     """Bring in one team's clips as a new submission version.
 
@@ -394,7 +393,6 @@ def submission_import(
                 episode_id=episodes[item.key],
                 asset=asset,
                 source_name=item.names[0],
-                demo_category=(demo_categories or {}).get(item.key),
             )
             report.accepted.append(item.key)
         report.submission_version = version

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotate.marks import MarksInvalid, marks_clean
 from annotate.models import Assignment, Campaign, MediaAsset, Rating, RatingRevision
+from annotate.rubric import (
+    ANSWERS_BY_SCORE,
+    RubricAnswers,
+    follow_up_question,
+    rubric_score,
+)
 from annotate.selectors import current_submissions, rating_of
+from annotate.selectors.problems import clip_hold, held_clip_ids
+from annotate.selectors.quality import practice_pending_campaigns
 
 # Both clips must have been played over this fraction of their length before a first
 # rating is accepted: "to the end once", with room for the last frame or two that a
@@ -27,22 +37,6 @@ FULL_WATCH_MIN = 0.95
 
 class RatingRefused(ValidationError):
     """A rating or an assignment request that cannot be accepted; the message says why."""
-
-
-@dataclass(frozen=True)
-class RubricAnswers:
-    score: int
-    final_state: bool
-    clean: bool | None
-    motion: bool | None
-
-
-_ANSWERS_BY_SCORE = {
-    3: RubricAnswers(3, True, True, None),
-    2: RubricAnswers(2, True, False, None),
-    1: RubricAnswers(1, False, None, True),
-    0: RubricAnswers(0, False, None, False),
-}
 
 
 def rubric_resolve(
@@ -57,23 +51,23 @@ def rubric_resolve(
     An answer to a question that the tree does not ask on the chosen branch is dropped:
     the page may keep it from an earlier choice, and it says nothing about this score.
     """
-    if score is not None and score not in _ANSWERS_BY_SCORE:
+    if score is not None and score not in ANSWERS_BY_SCORE:
         raise RatingRefused(f"score must be 0, 1, 2 or 3, not {score!r}")
     if score is None:
         if final_state is None:
             raise RatingRefused("give a score or answer whether the final state matches")
-        follow_up, name = (clean, "clean") if final_state else (motion, "motion")
-        if follow_up is None:
-            raise RatingRefused(f"give a score or answer the {name} question")
-        score = (2 + int(follow_up)) if final_state else int(follow_up)
-    expected = _ANSWERS_BY_SCORE[score]
-    given = {"final_state": final_state}
-    given["clean" if expected.final_state else "motion"] = clean if expected.final_state else motion
-    for question, answer in given.items():
-        if answer is not None and answer != getattr(expected, question):
+        try:
+            score = rubric_score(final_state=final_state, clean=clean, motion=motion)
+        except ValueError as exc:
+            question = follow_up_question(final_state)
+            raise RatingRefused(f"give a score or answer the {question} question") from exc
+    expected = ANSWERS_BY_SCORE[score]
+    given = {"final_state": final_state, "clean": clean, "motion": motion}
+    for question, answer in expected.asked().items():
+        if given[question] is not None and given[question] != answer:
             raise RatingRefused(
-                f"score {score} needs {question}={getattr(expected, question)}, "
-                f"but the answer given is {answer}"
+                f"score {score} needs {question}={answer}, "
+                f"but the answer given is {given[question]}"
             )
     return expected
 
@@ -99,7 +93,32 @@ def _check_may_rate(*, assignment: Assignment, user) -> None:
         raise RatingRefused(
             f"the campaign is {campaign.state}: ratings can no longer be given or changed"
         )
+    _check_practised(campaign=campaign, user=user)
     _check_clip_is_rated(assignment=assignment)
+    _check_not_held(assignment=assignment)
+
+
+def _check_not_held(*, assignment: Assignment) -> None:
+    """A pair reported as broken takes no rating until the organizer hands it out again."""
+    hold = clip_hold(clip_id=assignment.clip_id)
+    if hold == "excluded":
+        raise RatingRefused(
+            "this pair was reported as broken and the organizer left it out of rating"
+        )
+    if hold is not None:
+        raise RatingRefused(
+            "this pair was reported as broken and waits for the organizer: "
+            "it cannot be rated for now"
+        )
+
+
+def _check_practised(*, campaign: Campaign, user) -> None:
+    """No real clip before the campaign's practice round is passed (annotate/services/quality.py)."""
+    if practice_pending_campaigns(user=user).filter(pk=campaign.pk).exists():
+        raise RatingRefused(
+            f"the practice round of {campaign.name} comes first: its clips are handed out "
+            "once you have passed it"
+        )
 
 
 def _taking_ratings(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
@@ -135,8 +154,11 @@ def assignments_current(*, user, campaign: Campaign | None = None) -> QuerySet[A
 
 
 def _playable(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """Work that can be handed out: both videos ready, the pair not reported as broken."""
     ready = MediaAsset.Status.READY
-    return assignments.filter(clip__asset__status=ready, clip__episode__reference__status=ready)
+    return assignments.filter(
+        clip__asset__status=ready, clip__episode__reference__status=ready
+    ).exclude(clip_id__in=held_clip_ids())
 
 
 def assignment_upcoming(
@@ -162,6 +184,7 @@ def assignment_next(
     Only campaigns that take ratings hand out work: nothing is started elsewhere.
     """
     open_work = _playable(_taking_ratings(assignments_current(user=user, campaign=campaign)))
+    open_work = open_work.exclude(campaign__in=practice_pending_campaigns(user=user))
     for status in (Assignment.Status.IN_PROGRESS, Assignment.Status.PENDING):
         candidates = open_work.filter(status=status).order_by("order_key", "pk")
         if connection.features.has_select_for_update_skip_locked:
@@ -174,6 +197,12 @@ def assignment_next(
                 assignment.started_at = _now(now)
                 assignment.save(update_fields=["status", "started_at"])
             return assignment
+    # Rather than "nothing left": the practice round that holds the work back.
+    held_back = practice_pending_campaigns(user=user).filter(state=Campaign.State.OPEN)
+    if campaign is not None:
+        held_back = held_back.filter(pk=campaign.pk)
+    if (first := held_back.order_by("created_at", "pk").first()) is not None:
+        _check_practised(campaign=first, user=user)
     return None
 
 
@@ -185,6 +214,7 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
     """
     if assignment.annotator_id != user.pk:
         raise RatingRefused("this clip is not assigned to you")
+    _check_practised(campaign=assignment.campaign, user=user)
     _check_clip_is_rated(assignment=assignment)
     ready = MediaAsset.Status.READY
     clip = assignment.clip  # the page reads it with its asset and reference: no query here
@@ -194,6 +224,8 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
             "this clip's video is not ready yet (still being prepared, or its preparation "
             "failed): it cannot be rated for now"
         )
+    if assignment.status != Assignment.Status.DONE:
+        _check_not_held(assignment=assignment)  # a rated one is still shown, as it was rated
     if not assignment.campaign.accepts_ratings:
         return assignment  # shown as it is: a campaign that takes no rating starts no work
     if assignment.status == Assignment.Status.PENDING:
@@ -216,18 +248,30 @@ def _keep_revision(rating: Rating, now: dt.datetime, *, server_time_s: float | N
         clean=rating.clean,
         motion=rating.motion,
         comment=rating.comment,
+        marks=rating.marks,
         created_at=now,
     )
 
 
-def _same_judgement(rating: Rating, answers: RubricAnswers, comment: str) -> bool:
-    return (rating.score, rating.final_state, rating.clean, rating.motion, rating.comment) == (
-        answers.score,
-        answers.final_state,
-        answers.clean,
-        answers.motion,
-        comment,
-    )
+def _same_judgement(
+    rating: Rating, answers: RubricAnswers, comment: str, marks: list[dict[str, object]]
+) -> bool:
+    return (
+        rating.score,
+        rating.final_state,
+        rating.clean,
+        rating.motion,
+        rating.comment,
+        rating.marks,
+    ) == (answers.score, answers.final_state, answers.clean, answers.motion, comment, marks)
+
+
+def _marks(raw: object, assignment: Assignment) -> list[dict[str, object]]:
+    """The marks checked against the generated clip's length (annotate/marks.py)."""
+    try:
+        return marks_clean(raw, duration_s=assignment.clip.asset.duration_s)
+    except MarksInvalid as exc:
+        raise RatingRefused(str(exc)) from exc
 
 
 IDEMPOTENCY_KEY_MAX = 100
@@ -255,8 +299,23 @@ def rating_replayed(*, assignment: Assignment, user, idempotency_key: str | None
     return stored
 
 
+class RatingOutcome(StrEnum):
+    """What a save did, which the page tells the annotator."""
+
+    CREATED = "created"  # the clip's first rating was stored
+    REPLAYED = "replayed"  # stored before, by this key or with this very judgement: no write
+    REVISED = "revised"  # a new revision; the earlier one stays in the history
+    UNCHANGED = "unchanged"  # a revision that changed no answer: only the work time adds up
+
+
+@dataclass(frozen=True)
+class RatingSaved:
+    rating: Rating
+    outcome: RatingOutcome
+
+
 @transaction.atomic
-def rating_submit(
+def rating_save(
     *,
     assignment: Assignment,
     user,
@@ -264,17 +323,31 @@ def rating_submit(
     final_state: bool | None = None,
     clean: bool | None = None,
     motion: bool | None = None,
-    comment: str = "",
+    comment: str | None = None,
+    marks: list | None = None,
     time_on_page_s: float = 0,
     watched_reference: float = 0,
     watched_generated: float = 0,
     idempotency_key: str | None = None,
+    revise: bool | None = None,
+    keep_judgement: bool = False,
     now: dt.datetime | None = None,
-) -> Rating:
-    """The first rating of an assignment; sending the same rating again returns it unchanged.
+) -> RatingSaved:
+    """Store the annotator's rating of a clip: the first one, or a revision of it.
+
+    ``revise`` says what the caller asks for: None lets the clip decide (a rated clip is
+    revised, as the rating page does); False asks for the first rating (sending the same
+    judgement again returns it unchanged, a different one is refused); True asks for a
+    revision of an existing rating.
 
     A request retried with the ``idempotency_key`` that created a rating returns that
     rating as it is, whatever the retry's body says: no second rating, no revision.
+
+    ``keep_judgement``: a revision that gives no score and no answer (a comment alone)
+    keeps the stored judgement instead of being refused as incomplete. ``comment=None``
+    keeps the comment of a revised rating (a first rating then has none); so does
+    ``marks=None`` its break-point marks (annotate/marks.py: checked against the
+    generated clip's length, refused with the reason).
     """
     now = _now(now)
     idempotency_key = _key(idempotency_key)
@@ -285,15 +358,64 @@ def rating_submit(
     assignment = _locked_assignment(assignment)
     stored = rating_replayed(assignment=assignment, user=user, idempotency_key=idempotency_key)
     if stored is not None:
-        return stored
+        return RatingSaved(stored, RatingOutcome.REPLAYED)
     _check_may_rate(assignment=assignment, user=user)
+    existing = rating_of(assignment=assignment)
+    if revise is None:
+        revise = existing is not None
+    if revise:
+        if existing is None:
+            raise RatingRefused("this clip has no rating yet: submit one first")
+        unanswered = all(answer is None for answer in (final_state, clean, motion))
+        if keep_judgement and score is None and unanswered:
+            score = existing.score
+        answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
+        return _revision_store(
+            assignment=assignment,
+            rating=existing,
+            answers=answers,
+            comment=existing.comment if comment is None else comment.strip(),
+            marks=existing.marks if marks is None else _marks(marks, assignment),
+            time_on_page_s=time_on_page_s,
+            watched_reference=watched_reference,
+            watched_generated=watched_generated,
+            now=now,
+        )
     answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
     comment = (comment or "").strip()
-    existing = rating_of(assignment=assignment)
+    checked_marks = _marks(marks, assignment)
     if existing is not None:
-        if _same_judgement(existing, answers, comment):
-            return existing  # a double click or a retried request
+        if _same_judgement(existing, answers, comment, checked_marks):
+            return RatingSaved(existing, RatingOutcome.REPLAYED)  # a double click, a retry
         raise RatingRefused("this clip is already rated: revise the rating instead")
+    rating = _first_rating_store(
+        assignment=assignment,
+        user=user,
+        answers=answers,
+        comment=comment,
+        marks=checked_marks,
+        time_on_page_s=time_on_page_s,
+        watched_reference=watched_reference,
+        watched_generated=watched_generated,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return RatingSaved(rating, RatingOutcome.CREATED)
+
+
+def _first_rating_store(
+    *,
+    assignment: Assignment,
+    user,
+    answers: RubricAnswers,
+    comment: str,
+    marks: list[dict[str, object]],
+    time_on_page_s: float,
+    watched_reference: float,
+    watched_generated: float,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Rating:
     watched_reference = _fraction(watched_reference, "watched_reference")
     watched_generated = _fraction(watched_generated, "watched_generated")
     if assignment.campaign.require_full_watch and min(watched_reference, watched_generated) < (
@@ -314,6 +436,7 @@ def rating_submit(
         clean=answers.clean,
         motion=answers.motion,
         comment=comment,
+        marks=marks,
         time_on_page_s=float(time_on_page_s),
         server_time_s=_server_seconds(assignment, now),
         watched_reference=watched_reference,
@@ -330,7 +453,81 @@ def rating_submit(
     return rating
 
 
-@transaction.atomic
+def _revision_store(
+    *,
+    assignment: Assignment,
+    rating: Rating,
+    answers: RubricAnswers,
+    comment: str,
+    marks: list[dict[str, object]],
+    time_on_page_s: float,
+    watched_reference: float,
+    watched_generated: float,
+    now: dt.datetime,
+) -> RatingSaved:
+    """Time on the page adds up over visits and the watched fractions keep their maximum,
+    so they describe all the work on the clip, even when the judgement stays."""
+    if time_on_page_s < 0:
+        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
+    rating.time_on_page_s += float(time_on_page_s)
+    rating.watched_reference = max(
+        rating.watched_reference, _fraction(watched_reference, "watched_reference")
+    )
+    rating.watched_generated = max(
+        rating.watched_generated, _fraction(watched_generated, "watched_generated")
+    )
+    if _same_judgement(rating, answers, comment, marks):
+        rating.save(update_fields=["time_on_page_s", "watched_reference", "watched_generated"])
+        return RatingSaved(rating, RatingOutcome.UNCHANGED)
+    rating.score, rating.final_state = answers.score, answers.final_state
+    rating.clean, rating.motion, rating.comment = answers.clean, answers.motion, comment
+    rating.marks = marks
+    rating.revision += 1
+    rating.updated_at = now
+    rating.save()
+    _keep_revision(rating, now, server_time_s=_server_seconds(assignment, now))
+    return RatingSaved(rating, RatingOutcome.REVISED)
+
+
+def rating_submit(
+    *,
+    assignment: Assignment,
+    user,
+    score: int | None,
+    final_state: bool | None = None,
+    clean: bool | None = None,
+    motion: bool | None = None,
+    comment: str = "",
+    marks: list | None = None,
+    time_on_page_s: float = 0,
+    watched_reference: float = 0,
+    watched_generated: float = 0,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Rating:
+    """The first rating of an assignment; sending the same rating again returns it unchanged.
+
+    A request retried with the ``idempotency_key`` that created a rating returns that
+    rating as it is, whatever the retry's body says: no second rating, no revision.
+    """
+    return rating_save(
+        assignment=assignment,
+        user=user,
+        score=score,
+        final_state=final_state,
+        clean=clean,
+        motion=motion,
+        comment=comment,
+        marks=marks,
+        time_on_page_s=time_on_page_s,
+        watched_reference=watched_reference,
+        watched_generated=watched_generated,
+        idempotency_key=idempotency_key,
+        revise=False,
+        now=now,
+    ).rating
+
+
 def rating_revise(
     *,
     assignment: Assignment,
@@ -340,6 +537,7 @@ def rating_revise(
     clean: bool | None = None,
     motion: bool | None = None,
     comment: str | None = None,
+    marks: list | None = None,
     time_on_page_s: float = 0,
     watched_reference: float = 0,
     watched_generated: float = 0,
@@ -350,33 +548,21 @@ def rating_revise(
     ``comment=None`` keeps the comment. Time on the page adds up over visits and the
     watched fractions keep their maximum, so they describe all the work on the clip.
     """
-    now = _now(now)
-    assignment = _locked_assignment(assignment)
-    _check_may_rate(assignment=assignment, user=user)
-    rating = rating_of(assignment=assignment)
-    if rating is None:
-        raise RatingRefused("this clip has no rating yet: submit one first")
-    answers = rubric_resolve(score=score, final_state=final_state, clean=clean, motion=motion)
-    comment = rating.comment if comment is None else comment.strip()
-    if time_on_page_s < 0:
-        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
-    rating.time_on_page_s += float(time_on_page_s)
-    rating.watched_reference = max(
-        rating.watched_reference, _fraction(watched_reference, "watched_reference")
-    )
-    rating.watched_generated = max(
-        rating.watched_generated, _fraction(watched_generated, "watched_generated")
-    )
-    if _same_judgement(rating, answers, comment):
-        rating.save(update_fields=["time_on_page_s", "watched_reference", "watched_generated"])
-        return rating
-    rating.score, rating.final_state = answers.score, answers.final_state
-    rating.clean, rating.motion, rating.comment = answers.clean, answers.motion, comment
-    rating.revision += 1
-    rating.updated_at = now
-    rating.save()
-    _keep_revision(rating, now, server_time_s=_server_seconds(assignment, now))
-    return rating
+    return rating_save(
+        assignment=assignment,
+        user=user,
+        score=score,
+        final_state=final_state,
+        clean=clean,
+        motion=motion,
+        comment=comment,
+        marks=marks,
+        time_on_page_s=time_on_page_s,
+        watched_reference=watched_reference,
+        watched_generated=watched_generated,
+        revise=True,
+        now=now,
+    ).rating
 
 
 @dataclass(frozen=True)
@@ -390,6 +576,7 @@ class TaskProgress:
     task_instruction: str
     done: int
     total: int
+    held: int = 0  # not rated, reported as broken: with the organizer, not handed out
 
     @property
     def remaining(self) -> int:
@@ -413,6 +600,10 @@ class CampaignQueue:
     def total(self) -> int:
         return sum(task.total for task in self.tasks)
 
+    @property
+    def held(self) -> int:
+        return sum(task.held for task in self.tasks)
+
 
 def annotator_queue(*, user) -> list[CampaignQueue]:
     """The annotator's progress per campaign and task (a read, kept beside the writes it mirrors)."""
@@ -421,13 +612,16 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
         .select_related("campaign", "clip__episode__task")
         .order_by("campaign__created_at", "clip__episode__task__number")
     )
+    held = set(held_clip_ids().values_list("clip_id", flat=True))
     campaigns: dict[int, dict] = {}
     for assignment in rows:
         campaign, task = assignment.campaign, assignment.clip.episode.task
         entry = campaigns.setdefault(campaign.pk, {"campaign": campaign, "tasks": {}})
-        counts = entry["tasks"].setdefault(task.pk, [task, 0, 0])
-        counts[1] += assignment.status == Assignment.Status.DONE
+        counts = entry["tasks"].setdefault(task.pk, [task, 0, 0, 0])
+        done = assignment.status == Assignment.Status.DONE
+        counts[1] += done
         counts[2] += 1
+        counts[3] += not done and assignment.clip_id in held
     queues = []
     for entry in campaigns.values():
         campaign = entry["campaign"]
@@ -436,12 +630,13 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
                 campaign_slug=campaign.slug,
                 campaign_name=campaign.name,
                 task_number=task.number,
-                task_title=task.title,
-                task_instruction=task.instruction,
+                task_title=task.localized_title,  # in the reader's language
+                task_instruction=task.localized_instruction,
                 done=done,
                 total=total,
+                held=held_here,
             )
-            for task, done, total in entry["tasks"].values()
+            for task, done, total, held_here in entry["tasks"].values()
         ]
         queues.append(
             CampaignQueue(

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Campaign, ImportJob, Submission, Team
+from annotate.selectors.teams import submission_window_refusal, team_of
 from annotate.services.imports import import_job_create
-from annotate.team_selectors import submission_window_refusal, team_of
 
 
 class TeamPortalRefused(Exception):

@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 from annotate.models import Campaign
 from evaluation import figures
 from evaluation.models import JudgeRun
-from evaluation.scoring import ScoringInputError
-from evaluation.services import agreement as service
+from evaluation.selectors import agreement as agreement_selectors
 
 HUMANS_ONLY = "humans"
 DATA_HASH_HEADER = "X-Refscore-Data-Hash"
@@ -33,7 +32,15 @@ class AgreementQuerySerializer(serializers.Serializer):
         ),
     )
     bootstrap = serializers.IntegerField(
-        min_value=0, max_value=service.MAX_RESAMPLES, default=service.DEFAULT_RESAMPLES
+        min_value=0,
+        max_value=agreement_selectors.MAX_RESAMPLES,
+        default=agreement_selectors.DEFAULT_RESAMPLES,
+    )
+    with_excluded = serializers.BooleanField(
+        default=False, help_text="Put the excluded raters' ratings back in."
+    )
+    with_gold = serializers.BooleanField(
+        default=False, help_text="Put the gold checks' ratings in (never scored for teams)."
     )
 
     def validate_run(self, value: str) -> str:
@@ -43,27 +50,24 @@ class AgreementQuerySerializer(serializers.Serializer):
         return value
 
 
-def _refused(exc: Exception) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": str(exc)})
-
-
-def _report(request, campaign: Campaign) -> service.CampaignAgreement:
+def _report(request, campaign: Campaign) -> agreement_selectors.CampaignAgreement:
     query = AgreementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     run_param = query.validated_data["run"]
-    try:
-        run: JudgeRun | None = (
-            None
-            if run_param == HUMANS_ONLY
-            else service.judge_run_of(
-                campaign=campaign, run_id=int(run_param) if run_param else None
-            )
+    run: JudgeRun | None = (
+        None
+        if run_param == HUMANS_ONLY
+        else agreement_selectors.judge_run_of(
+            campaign=campaign, run_id=int(run_param) if run_param else None
         )
-        result = service.campaign_agreement(
-            campaign=campaign, run=run, n_boot=query.validated_data["bootstrap"]
-        )
-    except ScoringInputError as exc:
-        raise _refused(exc) from exc
+    )
+    result = agreement_selectors.campaign_agreement(
+        campaign=campaign,
+        run=run,
+        n_boot=query.validated_data["bootstrap"],
+        with_excluded=query.validated_data["with_excluded"],
+        with_gold=query.validated_data["with_gold"],
+    )
     assert result is not None  # computed on demand
     return result
 
@@ -74,7 +78,7 @@ class AgreementReportApi(APIView):
     ``report`` has the shape of ``manage.py agreement --output report.json``: flat dotted
     keys (``raters.*``, ``video.*``, ``team.*``, ``team_task.*``), each statistic an
     object ``{value, ci_low, ci_high, n}`` plus ``reason`` when it is undefined; then
-    ``per_task``, ``teams``, ``rank_changes`` and ``largest_disagreements``.
+    ``per_rater``, ``per_task``, ``teams``, ``rank_changes`` and ``largest_disagreements``.
     """
 
     permission_classes = [IsAdminUser]
@@ -95,6 +99,11 @@ class AgreementReportApi(APIView):
             child=serializers.CharField(), help_text="Figures this report can draw."
         )
         report = serializers.DictField()
+        with_excluded = serializers.BooleanField(help_text="Excluded raters were put back in.")
+        with_gold = serializers.BooleanField(help_text="Gold checks were put in.")
+        excluded_raters = serializers.ListField(
+            child=serializers.CharField(), help_text="Raters excluded now, by pseudonym."
+        )
 
     @extend_schema(parameters=[InputSerializer], responses=OutputSerializer)
     def get(self, request, slug: str):
@@ -109,6 +118,9 @@ class AgreementReportApi(APIView):
             "data_hash": result.data_hash,
             "figures": figures.available_figures(report=result.report),
             "report": result.report,
+            "with_excluded": result.with_excluded,
+            "with_gold": result.with_gold,
+            "excluded_raters": list(result.excluded_raters),
         }
         response = Response(self.OutputSerializer(data).data)
         response[DATA_HASH_HEADER] = result.data_hash
@@ -145,10 +157,7 @@ class AgreementFigureApi(APIView):
     def get(self, request, slug: str, name: str, fmt: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         result = _report(request, campaign)
-        try:
-            content = figures.agreement_figure(report=result.report, name=name, fmt=fmt)
-        except figures.FigureError as exc:
-            raise _refused(exc) from exc
+        content = figures.agreement_figure(report=result.report, name=name, fmt=fmt)
         response = HttpResponse(
             content, content_type="image/png" if fmt == "png" else "image/svg+xml"
         )

@@ -7,18 +7,24 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.models import Campaign, Clip, MediaAsset
-from evaluation import judge_selectors, services
-from evaluation.models import JudgeRun
-from evaluation.services.judging import MAX_CHUNK_SIZE
+from annotate.api.pagination import PagedListMixin
+from annotate.models import Campaign
+from config.schema import ErrorDetailSerializer
+from evaluation import selectors, services
+from evaluation.judges import JudgeVerdict
+from evaluation.models import JudgeRun, JudgeVersion
+from evaluation.scoring import MAX_RESAMPLES
+from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judge_runs import MAX_CHUNK_SIZE
 
 DEFAULT_PAIR_UPLOAD_BYTES = 64 * 1024 * 1024
-MAX_RESAMPLES = 20_000
 FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and the small form fields
 
 
@@ -26,15 +32,21 @@ def pair_upload_limit() -> int:
     return int(getattr(settings, "JUDGE_PAIR_MAX_UPLOAD_BYTES", DEFAULT_PAIR_UPLOAD_BYTES))
 
 
-def _refused(exc: Exception) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": str(exc)})
+class PairTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "pair_too_large"
 
 
-def _judge_version(name: str, version: str):
+def refuse_oversized_pair(request: Request) -> None:
+    """Refuse a pair upload by its Content-Length, before the body is parsed, so that an
+    oversized upload is never spooled to disk."""
     try:
-        return services.judge_version_for(name=name, version=version or None)
-    except services.JudgingError as exc:
-        raise _refused(exc) from exc
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    allowed = 2 * pair_upload_limit() + FORM_OVERHEAD_BYTES
+    if length > allowed:
+        raise PairTooLarge(f"the request has {length} bytes; at most {allowed} are accepted")
 
 
 class JudgeRunOutputSerializer(serializers.Serializer):
@@ -52,8 +64,9 @@ class JudgeRunOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class JudgeRunListCreateApi(APIView):
-    """List a campaign's judge runs, or launch one (queued on the ``judge`` workers)."""
+class JudgeRunListCreateApi(PagedListMixin, APIView):
+    """List a campaign's judge runs, newest first (in pages), or launch one (queued on the
+    ``judge`` workers)."""
 
     permission_classes = [IsAdminUser]
 
@@ -71,23 +84,21 @@ class JudgeRunListCreateApi(APIView):
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         runs = judge_selectors.judge_runs(campaign=campaign).select_related("campaign")
-        return Response(JudgeRunOutputSerializer(runs, many=True).data)
+        return self.paged(request, runs, JudgeRunOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: JudgeRunOutputSerializer})
     def post(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = _judge_version(data.validated_data["judge"], data.validated_data["version"])
-        try:
-            run = services.judge_run_create(
-                campaign=campaign,
-                judge_version=version,
-                chunk_size=data.validated_data["chunk_size"],
-                user=request.user,
-            )
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
+        run = services.judge_run_create(
+            campaign=campaign,
+            judge_version=services.judge_version_for(
+                name=data.validated_data["judge"], version=data.validated_data["version"] or None
+            ),
+            chunk_size=data.validated_data["chunk_size"],
+            user=request.user,
+        )
         run.refresh_from_db()
         return Response(JudgeRunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
 
@@ -125,10 +136,7 @@ class JudgeRunCancelApi(APIView):
 
     @extend_schema(request=None, responses=JudgeRunProgressSerializer)
     def post(self, request, run_id: int):
-        try:
-            run = services.judge_run_cancel(run=_run(run_id))
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
+        run = services.judge_run_cancel(run=_run(run_id))
         return Response(judge_selectors.judge_run_progress(run=run))
 
 
@@ -146,12 +154,9 @@ class JudgeRunResumeApi(APIView):
     def post(self, request, run_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            run = services.judge_run_resume(
-                run=_run(run_id), chunk_size=data.validated_data["chunk_size"]
-            )
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
+        run = services.judge_run_resume(
+            run=_run(run_id), chunk_size=data.validated_data["chunk_size"]
+        )
         return Response(judge_selectors.judge_run_progress(run=run))
 
 
@@ -185,12 +190,7 @@ class JudgeRunRankingApi(APIView):
     def get(self, request, run_id: int):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        try:
-            result = services.judge_leaderboard(
-                run=_run(run_id), n_boot=data.validated_data["n_boot"]
-            )
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
+        result = selectors.judge_leaderboard(run=_run(run_id), n_boot=data.validated_data["n_boot"])
         return Response(self.OutputSerializer(result).data)
 
 
@@ -207,13 +207,25 @@ class JudgeCalibrateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         judge = serializers.CharField(default="baseline")
-        seed = serializers.IntegerField(default=0)
-        l2 = serializers.FloatField(min_value=0.0, max_value=100.0, default=0.05)
+        # The calibration checks the range (0..2**32-1): one place for page, API and command.
+        seed = serializers.IntegerField(default=0, help_text="0 to 2**32 - 1.")
+        l2 = serializers.FloatField(
+            min_value=0.0,
+            max_value=100.0,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Fixes the penalty strength; absent or null: chosen by cross-validation "
+            "over teams, as the page and the command do.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         judge = serializers.CharField(source="judge_version.name")
         version = serializers.CharField(source="judge_version.version")
         run_id = serializers.IntegerField(source="run.pk")
+        l2 = serializers.FloatField(
+            source="judge_version.metrics.l2", help_text="The penalty strength of the stored fit."
+        )
         pairs = serializers.IntegerField()
         groups = serializers.IntegerField()
         folds = serializers.IntegerField()
@@ -229,15 +241,12 @@ class JudgeCalibrateApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            outcome = services.judge_calibrate(
-                campaign=campaign,
-                judge_name=data.validated_data["judge"],
-                seed=data.validated_data["seed"],
-                l2=data.validated_data["l2"],
-            )
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
+        outcome = services.judge_calibrate(
+            campaign=campaign,
+            judge_name=data.validated_data["judge"],
+            seed=data.validated_data["seed"],
+            l2=data.validated_data["l2"],
+        )
         return Response(self.OutputSerializer(outcome).data, status=status.HTTP_201_CREATED)
 
 
@@ -253,14 +262,20 @@ class JudgeVerdictSerializer(serializers.Serializer):
     error = serializers.CharField(allow_null=True)
 
 
-def _asset_by_token(token) -> tuple[MediaAsset, Clip | None]:
-    clip = Clip.objects.select_related("asset", "episode__reference").filter(token=token).first()
-    if clip is not None:
-        return clip.asset, clip
-    asset = MediaAsset.objects.filter(token=token).first()
-    if asset is None:
-        raise serializers.ValidationError({"detail": f"no clip or media asset has token {token}"})
-    return asset, None
+def verdict_data(*, judge_version: JudgeVersion, verdict: JudgeVerdict) -> dict:
+    """What `JudgeVerdictSerializer` shows: the numbers of a failed verdict mean nothing."""
+    ok = verdict.ok
+    return {
+        "judge": str(judge_version),
+        "score": verdict.score if ok else None,
+        "expected_score": verdict.expected_score if ok else None,
+        "final_state": verdict.final_state if ok else None,
+        "clean": verdict.clean if ok else None,
+        "motion": verdict.motion if ok else None,
+        "confidence": verdict.confidence if ok else None,
+        "features": verdict.features if ok else {},
+        "error": verdict.error,
+    }
 
 
 class JudgePairApi(APIView):
@@ -303,60 +318,29 @@ class JudgePairApi(APIView):
                 )
             return data
 
-    @extend_schema(request=InputSerializer, responses={200: JudgeVerdictSerializer, 413: None})
+    @extend_schema(
+        request=InputSerializer, responses={200: JudgeVerdictSerializer, 413: ErrorDetailSerializer}
+    )
     def post(self, request):
-        # Refused before the body is parsed, so an oversized upload is never spooled to disk.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        allowed = 2 * pair_upload_limit() + FORM_OVERHEAD_BYTES
-        if length > allowed:
-            return Response(
-                {"detail": f"the request has {length} bytes; at most {allowed} are accepted"},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
+        refuse_oversized_pair(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        judge_version = _judge_version(values["judge"], values["version"])
-        try:
-            if values.get("reference"):
-                verdict = services.judge_uploaded_pair(
-                    judge_version=judge_version,
-                    reference=values["reference"],
-                    generated=values["generated"],
-                )
-            else:
-                generated, clip = _asset_by_token(values["generated_token"])
-                if values.get("reference_token"):
-                    reference, _ = _asset_by_token(values["reference_token"])
-                elif clip is not None:
-                    reference = clip.episode.reference
-                else:
-                    raise serializers.ValidationError(
-                        {"reference_token": "needed unless generated_token is a clip's token"}
-                    )
-                verdict = services.judge_pair(
-                    judge_version=judge_version,
-                    reference=judge_selectors.asset_path(asset=reference),
-                    generated=judge_selectors.asset_path(asset=generated),
-                )
-        except services.JudgingError as exc:
-            raise _refused(exc) from exc
-        ok = verdict.ok
+        judge_version = services.judge_version_for(
+            name=values["judge"], version=values["version"] or None
+        )
+        if values.get("reference"):
+            verdict = services.judge_uploaded_pair(
+                judge_version=judge_version,
+                reference=values["reference"],
+                generated=values["generated"],
+            )
+        else:
+            verdict = services.judge_stored_pair(
+                judge_version=judge_version,
+                generated_token=values["generated_token"],
+                reference_token=values.get("reference_token"),
+            )
         return Response(
-            JudgeVerdictSerializer(
-                {
-                    "judge": str(judge_version),
-                    "score": verdict.score if ok else None,
-                    "expected_score": verdict.expected_score if ok else None,
-                    "final_state": verdict.final_state if ok else None,
-                    "clean": verdict.clean if ok else None,
-                    "motion": verdict.motion if ok else None,
-                    "confidence": verdict.confidence if ok else None,
-                    "features": verdict.features if ok else {},
-                    "error": verdict.error,
-                }
-            ).data
+            JudgeVerdictSerializer(verdict_data(judge_version=judge_version, verdict=verdict)).data
         )

@@ -13,13 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import own_team
+from config.schema import ErrorDetailSerializer
 from evaluation import services
-from evaluation import team_results as results
-from evaluation.api.judging import (
-    FORM_OVERHEAD_BYTES,
-    JudgeVerdictSerializer,
-    pair_upload_limit,
-)
+from evaluation.api.judging import JudgeVerdictSerializer, refuse_oversized_pair, verdict_data
+from evaluation.selectors import teams as results
 
 
 class NotPublished(APIException):
@@ -57,6 +54,13 @@ class StandingSerializer(serializers.Serializer):
     tasks = TaskResultSerializer(many=True)
 
 
+class BreakPointSerializer(serializers.Serializer):
+    t = serializers.FloatField(help_text="Seconds on the generated clip's own timeline.")
+    label = serializers.CharField(
+        help_text="deformation, physics, object_vanished, wrong_motion, or empty."
+    )
+
+
 class ClipResultSerializer(serializers.Serializer):
     task = serializers.CharField()
     episode = serializers.CharField()
@@ -64,7 +68,11 @@ class ClipResultSerializer(serializers.Serializer):
     clip_score = serializers.FloatField(allow_null=True)
     scores = serializers.ListField(child=serializers.IntegerField())
     comments = serializers.ListField(child=serializers.CharField())
-    break_points = serializers.ListField(child=serializers.CharField())
+    break_points = BreakPointSerializer(
+        many=True,
+        help_text="Where raters saw the clip break from the reference, every rater's marks "
+        "by time, unsigned.",
+    )
 
 
 class TeamResultsSerializer(serializers.Serializer):
@@ -78,7 +86,8 @@ class TeamResultsSerializer(serializers.Serializer):
 
 class TeamResultsApi(APIView):
     """The caller's team's results: standing, per-task scores with N-counts and intervals,
-    and each rated episode's clip score with the raters' comments (raters unnamed).
+    and each rated episode's clip score with the raters' comments and break-point marks
+    (raters unnamed).
     409 until the campaign is published."""
 
     @extend_schema(responses={200: TeamResultsSerializer, 409: OpenApiTypes.OBJECT})
@@ -101,37 +110,22 @@ class TeamJudgePairApi(APIView):
         reference = serializers.FileField()
         generated = serializers.FileField()
 
-    @extend_schema(request=InputSerializer, responses={200: JudgeVerdictSerializer, 413: None})
+    @extend_schema(
+        request=InputSerializer, responses={200: JudgeVerdictSerializer, 413: ErrorDetailSerializer}
+    )
     def post(self, request, slug: str):
         campaign, _ = own_team(request, slug)
         if not campaign.teams_may_judge:
             raise PermissionDenied("The organizers do not offer the judge to teams here.")
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        allowed = 2 * pair_upload_limit() + FORM_OVERHEAD_BYTES
-        if length > allowed:
-            return Response(
-                {"detail": f"the request has {length} bytes; at most {allowed} are accepted"},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
+        refuse_oversized_pair(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            judge_version = services.judge_version_for(name="baseline")
-            verdict = services.judge_uploaded_pair(
-                judge_version=judge_version,
-                reference=data.validated_data["reference"],
-                generated=data.validated_data["generated"],
-            )
-        except services.JudgingError as exc:
-            raise serializers.ValidationError({"detail": str(exc)}) from exc
-        fields = ("score", "expected_score", "final_state", "clean", "motion", "confidence")
-        payload = {name: getattr(verdict, name) if verdict.ok else None for name in fields}
-        payload.update(
-            judge=str(judge_version),
-            features=verdict.features if verdict.ok else {},
-            error=verdict.error,
+        judge_version = services.judge_version_for(name="baseline")
+        verdict = services.judge_uploaded_pair(
+            judge_version=judge_version,
+            reference=data.validated_data["reference"],
+            generated=data.validated_data["generated"],
         )
-        return Response(JudgeVerdictSerializer(payload).data)
+        return Response(
+            JudgeVerdictSerializer(verdict_data(judge_version=judge_version, verdict=verdict)).data
+        )

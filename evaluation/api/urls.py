@@ -2,6 +2,7 @@ from django.urls import path
 
 from evaluation.api import agreement as agreement_api
 from evaluation.api import judging as judging_api
+from evaluation.api import raters as raters_api
 from evaluation.api import team_results as team_results_api
 from evaluation.api import views as scoring_api
 
@@ -67,5 +68,47 @@ urlpatterns = [
         "campaigns/<slug:slug>/agreement/figures/<str:name>.<str:fmt>",
         agreement_api.AgreementFigureApi.as_view(),
         name="api-agreement-figure",
+    ),
+    # Quality review: rater reliability, exclusions, adjudication.
+    path("campaigns/<slug:slug>/raters/", raters_api.RaterReportApi.as_view(), name="api-raters"),
+    path(
+        "campaigns/<slug:slug>/raters/thresholds/",
+        raters_api.ThresholdsApi.as_view(),
+        name="api-raters-thresholds",
+    ),
+    path(
+        "campaigns/<slug:slug>/raters/exclusions/",
+        raters_api.ExclusionsApi.as_view(),
+        name="api-rater-exclusions",
+    ),
+    path(
+        "campaigns/<slug:slug>/raters/exclusions/<int:exclusion_id>/lift/",
+        raters_api.ExclusionLiftApi.as_view(),
+        name="api-rater-exclusion-lift",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/",
+        raters_api.AdjudicationQueueApi.as_view(),
+        name="api-adjudication",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/actions/",
+        raters_api.AdjudicationActionsApi.as_view(),
+        name="api-adjudication-actions",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/<int:clip_id>/extra-rater/",
+        raters_api.ExtraRaterApi.as_view(),
+        name="api-adjudication-extra-rater",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/<int:clip_id>/decision/",
+        raters_api.DecisionApi.as_view(),
+        name="api-adjudication-decision",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/<int:clip_id>/withdrawal/",
+        raters_api.WithdrawalApi.as_view(),
+        name="api-adjudication-withdrawal",
     ),
 ]

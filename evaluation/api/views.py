@@ -12,13 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.models import Campaign
-from evaluation import services
-from evaluation.scoring import MAX_RESAMPLES, ScoringInputError, protocol_counts
-from evaluation.views import export_response
-
-
-def _refused(exc: ScoringInputError) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": str(exc)})
+from evaluation import exports, selectors
+from evaluation.scoring import MAX_RESAMPLES
+from evaluation.views.exports import export_response
 
 
 class ScoringParametersSerializer(serializers.Serializer):
@@ -65,53 +61,7 @@ class TeamStandingSerializer(serializers.Serializer):
     tasks = TaskStandingSerializer(many=True)
 
 
-def _rankings_data(result: services.CampaignLeaderboard) -> dict:
-    teams = []
-    for standing in result.board.teams:
-        tasks = []
-        for task in result.board.tasks:
-            score = standing.tasks[task]
-            cell = result.cell_coverage(team=standing.team, task=task)
-            counts = protocol_counts(score, raters_per_cell=result.raters_per_cell)
-            tasks.append(
-                {
-                    "task": task,
-                    "score": score.score,
-                    "ci_low": score.ci_low,
-                    "ci_high": score.ci_high,
-                    "n3": score.counts.n3,
-                    "n2": score.counts.n2,
-                    "n1": score.counts.n1,
-                    "n0": score.counts.n0,
-                    "n_clips_rated": score.n_clips_rated,
-                    "n_expected_clips": score.n_expected,
-                    "n_ratings": score.n_ratings,
-                    "n_expected_ratings": cell.n_expected,
-                    "n_missing": counts.n_missing,
-                    "n_total": counts.n_total,
-                }
-            )
-        coverage = result.team_coverage(team=standing.team)
-        n_total = sum(task["n_total"] for task in tasks)
-        n_counted = sum(task["n_ratings"] for task in tasks)
-        teams.append(
-            {
-                "rank": standing.rank,
-                "team": standing.team,
-                "final_score": standing.final_score,
-                "ci_low": standing.ci_low,
-                "ci_high": standing.ci_high,
-                "rank_probability": standing.rank_probability,
-                "rank_distribution": {
-                    str(rank): p for rank, p in standing.rank_distribution.items()
-                },
-                "n_ratings": coverage.n_ratings,
-                "n_expected_ratings": coverage.n_expected,
-                "n_total": n_total,
-                "coverage": n_counted / n_total if n_total else 0.0,
-                "tasks": tasks,
-            }
-        )
+def _rankings_data(result: selectors.CampaignLeaderboard) -> dict:
     return {
         "campaign": result.campaign_slug,
         "input_hash": result.input_hash,
@@ -119,7 +69,7 @@ def _rankings_data(result: services.CampaignLeaderboard) -> dict:
         "tasks": result.board.tasks,
         "n_ratings": result.n_ratings,
         "teams_without_ratings": result.teams_without_ratings,
-        "teams": teams,
+        "teams": selectors.standing_rows(result),
     }
 
 
@@ -147,17 +97,14 @@ class RankingsApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        try:
-            parameters = services.ScoringParameters.for_campaign(
-                campaign=campaign,
-                n_boot=data.validated_data["bootstrap"],
-                confidence=data.validated_data["confidence"],
-            )
-            result = services.campaign_leaderboard(campaign=campaign, parameters=parameters)
-        except ScoringInputError as exc:
-            raise _refused(exc) from exc
+        parameters = selectors.ScoringParameters.for_campaign(
+            campaign=campaign,
+            n_boot=data.validated_data["bootstrap"],
+            confidence=data.validated_data["confidence"],
+        )
+        result = selectors.campaign_leaderboard(campaign=campaign, parameters=parameters)
         response = Response(self.OutputSerializer(_rankings_data(result)).data)
-        response[services.scoring.INPUT_HASH_HEADER] = result.input_hash
+        response[exports.INPUT_HASH_HEADER] = result.input_hash
         return response
 
 
@@ -175,36 +122,33 @@ class ExportApi(APIView):
     content_negotiation_class = _IgnoreFormatParameter
 
     class InputSerializer(serializers.Serializer):
-        what = serializers.ChoiceField(choices=services.EXPORT_KINDS)
-        format = serializers.ChoiceField(choices=services.EXPORT_FORMATS, default="csv")
+        what = serializers.ChoiceField(choices=exports.EXPORT_KINDS)
+        format = serializers.ChoiceField(choices=exports.EXPORT_FORMATS, default="csv")
 
     @extend_schema(
         parameters=[
             InputSerializer,
             OpenApiParameter(
                 "format",
-                enum=list(services.EXPORT_FORMATS),
+                enum=list(exports.EXPORT_FORMATS),
                 description="File format of the export.",
             ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/json"): OpenApiTypes.OBJECT,
-            (200, services.scoring.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
         },
     )
     def get(self, request, slug: str):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        try:
-            file = services.campaign_export(
-                campaign=campaign,
-                what=data.validated_data["what"],
-                fmt=data.validated_data["format"],
-            )
-        except ScoringInputError as exc:
-            raise _refused(exc) from exc
+        file = exports.campaign_export(
+            campaign=campaign,
+            what=data.validated_data["what"],
+            fmt=data.validated_data["format"],
+        )
         return export_response(file)
 
 
@@ -246,21 +190,18 @@ class CompareApi(APIView):
         campaign = get_object_or_404(Campaign, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = services.campaign_comparison(
-                campaign=campaign,
-                candidate=data.validated_data["candidate"],
-                incumbent=data.validated_data["incumbent"],
-                margin=data.validated_data["margin"],
-                n_boot=data.validated_data["bootstrap"],
-                confidence=data.validated_data["confidence"],
-            )
-        except ScoringInputError as exc:
-            raise _refused(exc) from exc
+        result = selectors.campaign_comparison(
+            campaign=campaign,
+            candidate=data.validated_data["candidate"],
+            incumbent=data.validated_data["incumbent"],
+            margin=data.validated_data["margin"],
+            n_boot=data.validated_data["bootstrap"],
+            confidence=data.validated_data["confidence"],
+        )
         return Response(self.OutputSerializer(_comparison_data(result)).data)
 
 
-def _comparison_data(result: services.scoring.CampaignComparison) -> dict:
+def _comparison_data(result: selectors.CampaignComparison) -> dict:
     comparison = result.comparison
     return {
         "candidate": comparison.candidate,

@@ -2,14 +2,18 @@
 
     JUDGES = {"baseline": {"BACKEND": "evaluation.judges.baseline.BaselineJudge", "OPTIONS": {}}}
 
-`get_judge(name)` builds the configured backend once per process (like Django's
-password hashers); `build_judge` builds one from an explicit backend and options,
-which is how a stored judge version (for example a calibrated one) is rebuilt.
+`build_judge` builds one from an explicit backend and options, which is how the
+settings entry and a stored judge version (for example a calibrated one) are built.
+
+No judge is cached per process: a judge is rebuilt for each run chunk or pair from the
+settings as they are then plus the stored version's options (see
+`evaluation.services.judges.judge_build`), so a changed setting can never leave a
+stale judge behind, and building costs nothing next to judging (models load lazily,
+on the first pair).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +25,6 @@ __all__ = [
     "JudgeVerdict",
     "Pair",
     "build_judge",
-    "get_judge",
     "judge_config",
     "judges_available",
     "rubric_tree",
@@ -66,10 +69,3 @@ def build_judge(*, name: str, backend: str, options: Mapping[str, Any] | None = 
         return backend_class(name=name, **dict(options or {}))
     except TypeError as exc:
         raise JudgeError(f"judge {name!r}: bad options for {backend}: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=16)
-def get_judge(name: str) -> Judge:
-    """The configured judge `name`, built once per process."""
-    config = judge_config(name)
-    return build_judge(name=name, backend=config["BACKEND"], options=config["OPTIONS"])

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-SCORES = (0, 1, 2, 3)
+from annotate.rubric import (
+    ANSWERS_BY_SCORE,
+    SCORES,
+    RubricAnswers,
+    follow_up_question,
+    rubric_score,
+)
 
 
 class JudgeError(Exception):
@@ -95,26 +101,33 @@ class TreeOutcome:
 def rubric_tree(*, final_state: float, clean: float, motion: float) -> TreeOutcome:
     """Turn the three rubric probabilities into a 0-3 score.
 
-    final state matches? yes -> clean? 3 : 2; no -> arm motion matches? 1 : 0.
+    final state matches? yes -> clean? 3 : 2; no -> arm motion matches? 1 : 0 (the table
+    in `annotate.rubric`). A score's probability is that of the answers on its branch.
     """
-    p3 = final_state * clean
-    p2 = final_state * (1.0 - clean)
-    p1 = (1.0 - final_state) * motion
-    p0 = (1.0 - final_state) * (1.0 - motion)
-    if final_state >= 0.5:
-        score = 3 if clean >= 0.5 else 2
-        branch = clean
-    else:
-        score = 1 if motion >= 0.5 else 0
-        branch = motion
+    yes = {"final_state": final_state, "clean": clean, "motion": motion}
+    probabilities = tuple(_branch_probability(ANSWERS_BY_SCORE[s], yes) for s in SCORES)
+    passed = final_state >= 0.5
+    score = rubric_score(final_state=passed, clean=clean >= 0.5, motion=motion >= 0.5)
+    branch = yes[follow_up_question(passed)]
     # Both questions on the path decide the score, so the least decided one bounds confidence.
     confidence = min(abs(2.0 * final_state - 1.0), abs(2.0 * branch - 1.0))
+    p0, p1, p2, p3 = probabilities
     return TreeOutcome(
         score=score,
-        expected_score=_clip(1.0 * p1 + 2.0 * p2 + 3.0 * p3, 0.0, 3.0),
+        expected_score=_clip(
+            sum(s * p for s, p in zip(SCORES, probabilities, strict=True)), 0.0, 3.0
+        ),
         probabilities=(p0, p1, p2, p3),
         confidence=_clip(confidence, 0.0, 1.0),
     )
+
+
+def _branch_probability(answers: RubricAnswers, yes: Mapping[str, float]) -> float:
+    """The probability of the answers `answers` gives, from each question's P(yes)."""
+    probability = 1.0
+    for question, answer in answers.asked().items():
+        probability *= yes[question] if answer else 1.0 - yes[question]
+    return probability
 
 
 def _clip(value: float, low: float, high: float) -> float:

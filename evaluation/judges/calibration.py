@@ -22,14 +22,14 @@ judge version; `load_calibration` rebuilds either model from it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut
 
 from evaluation.judges.rubric_calibration import (
@@ -41,6 +41,7 @@ from evaluation.judges.rubric_calibration import (
     fit_rubric_calibration,
     has_rubric_heads,
 )
+from evaluation.scoring.statistics import quadratic_weighted_kappa
 
 SCORE_LEVELS = 4
 # Derived or bookkeeping values that would let the model read the answer's format, not the footage.
@@ -48,6 +49,8 @@ EXCLUDED_FEATURES = frozenset({"views"})
 # Penalty strengths tried by the inner cross-validation, weakest to strongest.
 PENALTY_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 1e4)
 INNER_FOLDS = 5
+# The seeds numpy and scikit-learn's shuffled folds accept.
+MAX_SEED = 2**32 - 1
 
 __all__ = [
     "AgreementFigures",
@@ -56,6 +59,7 @@ __all__ = [
     "FittedCalibration",
     "RubricCalibration",
     "agreement",
+    "checked_seed",
     "choose_penalty",
     "consensus_scores",
     "cross_validate",
@@ -165,6 +169,36 @@ def consensus_scores(scores: np.ndarray) -> np.ndarray:
     if np.any((values < 0) | (values > SCORE_LEVELS - 1)):
         raise CalibrationError("scores must lie in [0, 3]")
     return np.floor(values + 0.5).astype(np.int64)
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Fit on one torch thread, then restore the process's setting.
+
+    The tensors hold one row per rated clip: too small for intra-op threads to help, and
+    their synchronization made a cross-validated calibration of 14 clips ten times slower
+    (52 s instead of 5 s on two busy cores), which a page or API request waits for.
+    """
+    previous = torch.get_num_threads()
+    if previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def checked_seed(seed: int) -> int:
+    """The seed, if the random folds and the torch generator can take it."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int | np.integer)
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise CalibrationError(f"seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
+    return int(seed)
 
 
 def usable_feature_names(features: pd.DataFrame) -> list[str]:
@@ -288,6 +322,7 @@ def choose_penalty(
     return float(strengths[int(eligible.min())])
 
 
+@_one_torch_thread()
 def fit_calibration(
     *,
     features: pd.DataFrame,
@@ -309,6 +344,7 @@ def fit_calibration(
         raise CalibrationError(f"{len(features)} feature rows but {len(targets)} scores")
     if len(targets) < 4:
         raise CalibrationError(f"at least 4 rated pairs are needed, got {len(targets)}")
+    seed = checked_seed(seed)
     if l2 is not None and l2 < 0:
         raise CalibrationError(f"l2 must be >= 0, got {l2}")
     if l2 is None and (not penalties or min(penalties) < 0):
@@ -365,14 +401,9 @@ def agreement(*, predicted: np.ndarray, truth: np.ndarray) -> AgreementFigures:
     truth = np.asarray(truth, dtype=np.int64)
     if predicted.shape != truth.shape or predicted.size == 0:
         raise CalibrationError("predicted and true scores must be non-empty and of equal length")
-    if np.unique(np.concatenate([predicted, truth])).size < 2:
-        kappa = 1.0 if np.array_equal(predicted, truth) else 0.0
-    else:
-        kappa = float(
-            cohen_kappa_score(
-                truth, predicted, weights="quadratic", labels=list(range(SCORE_LEVELS))
-            )
-        )
+    kappa = quadratic_weighted_kappa(truth, predicted)
+    if not np.isfinite(kappa):  # both sides one same score: they agree on every clip
+        kappa = 1.0
     return AgreementFigures(
         exact=float(np.mean(predicted == truth)),
         within_one=float(np.mean(np.abs(predicted - truth) <= 1)),
@@ -380,6 +411,7 @@ def agreement(*, predicted: np.ndarray, truth: np.ndarray) -> AgreementFigures:
     )
 
 
+@_one_torch_thread()
 def cross_validate(
     *,
     features: pd.DataFrame,
@@ -399,6 +431,7 @@ def cross_validate(
     lists the penalty each outer fold chose.
     """
     truth = consensus_scores(scores)
+    seed = checked_seed(seed)
     groups = np.asarray(groups)
     if len(groups) != len(truth) or len(features) != len(truth):
         raise CalibrationError("features, scores and groups must have the same length")

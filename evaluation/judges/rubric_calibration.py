@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from annotate.rubric import ANSWERS_BY_SCORE, SCORES, scores_answering_yes, scores_asking
+
 # Rubric question -> the feature holding the uncalibrated judge's probability of "yes".
 HEAD_FEATURES = {"final_state": "p_final_state", "clean": "p_clean", "motion": "p_motion"}
 # Probabilities are kept this far from 0 and 1 before taking logits.
@@ -53,16 +55,18 @@ def _logit(probability: np.ndarray) -> np.ndarray:
 def tree_probabilities(
     final_state: np.ndarray, clean: np.ndarray, motion: np.ndarray
 ) -> np.ndarray:
-    """(n, 4) probabilities of the scores 0..3 under the rubric tree (as `base.rubric_tree`)."""
-    return np.stack(
-        [
-            (1.0 - final_state) * (1.0 - motion),
-            (1.0 - final_state) * motion,
-            final_state * (1.0 - clean),
-            final_state * clean,
-        ],
-        axis=1,
-    )
+    """(n, 4) probabilities of the scores 0..3 under the rubric tree (as `base.rubric_tree`).
+
+    A score's probability is that of the answers on its branch of the table.
+    """
+    yes = {"final_state": final_state, "clean": clean, "motion": motion}
+    columns = []
+    for score in SCORES:
+        column = np.ones_like(final_state, dtype=np.float64)
+        for question, answer in ANSWERS_BY_SCORE[score].asked().items():
+            column = column * (yes[question] if answer else 1.0 - yes[question])
+        columns.append(column)
+    return np.stack(columns, axis=1)
 
 
 @dataclass(frozen=True)
@@ -130,11 +134,14 @@ class RubricCalibration:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """The tree's score per row: final state ? (clean ? 3 : 2) : (motion ? 1 : 0)."""
-        heads = self.head_probabilities(features)
-        passed = heads["final_state"] >= 0.5
-        return np.where(
-            passed, np.where(heads["clean"] >= 0.5, 3, 2), np.where(heads["motion"] >= 0.5, 1, 0)
-        ).astype(np.int64)
+        said_yes = {question: p >= 0.5 for question, p in self.head_probabilities(features).items()}
+        scores = np.zeros(len(features), dtype=np.int64)
+        for answers in ANSWERS_BY_SCORE.values():
+            on_branch = np.ones(len(features), dtype=bool)
+            for question, answer in answers.asked().items():
+                on_branch &= said_yes[question] == answer
+            scores[on_branch] = answers.score
+        return scores
 
     def _one(self, features: Mapping[str, float]) -> pd.DataFrame:
         return pd.DataFrame([{name: features.get(name, np.nan) for name in self.input_names}])
@@ -220,13 +227,11 @@ def fit_rubric_calibration(
     scale = values.std(axis=0)
     scale[scale < 1e-12] = 1.0
     x = torch.from_numpy((values - mean) / scale)
-    questions = {
-        "final_state": (np.ones_like(targets, dtype=bool), targets >= 2),
-        "clean": (targets >= 2, targets == 3),
-        "motion": (targets <= 1, targets == 1),
-    }
     heads = {}
-    for question, (rows, answer) in questions.items():
+    for question in HEAD_FEATURES:
+        # The clips whose human score asks this question, and those that answered yes.
+        rows = np.isin(targets, scores_asking(question))
+        answer = np.isin(targets, scores_answering_yes(question))
         probability = features[HEAD_FEATURES[question]].to_numpy(dtype=np.float64)
         heads[question] = _fit_head(
             probability=probability[rows],

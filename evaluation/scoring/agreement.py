@@ -47,6 +47,8 @@ from evaluation.scoring.protocol import (
     natural_sorted,
     point_scores,
 )
+from evaluation.scoring.reliability import per_rater_agreement
+from evaluation.scoring.statistics import weighted_kendall_tau_b
 from evaluation.scoring.tables import rated_set_from, read_episodes, read_ratings, read_verdicts
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "agreement_files",
     "agreement_report",
     "judge_agreement",
+    "kendall_tau",
     "mmrv",
     "rater_agreement",
     "team_agreement",
@@ -104,6 +107,23 @@ def top_k_agreement(
     top_human = set(np.flatnonzero(competition_ranks(human_scores) <= k).tolist())
     top_judge = set(np.flatnonzero(competition_ranks(judge_scores) <= k).tolist())
     return len(top_human & top_judge) / max(len(top_human), len(top_judge))
+
+
+def kendall_tau(
+    *, human: Sequence[float] | np.ndarray, judge: Sequence[float] | np.ndarray
+) -> float | None:
+    """Kendall's tau-b of final scores, judge against humans: the report's ``team.kendall_tau``.
+
+    None where the report says why instead: fewer than three teams, or one side giving
+    every team the same score. Scores are compared as the ranking compares them
+    (rounded to :data:`RANK_DECIMALS`), so equal means on paper tie.
+    """
+    human_scores, judge_scores = _paired_scores(human=human, judge=judge)
+    if _undefined_reason(human_scores, judge_scores, min_items=MIN_CORRELATION_ITEMS):
+        return None
+    return float(
+        weighted_kendall_tau_b(human_scores, judge_scores, np.ones((1, len(human_scores))))[0]
+    )
 
 
 def _paired_scores(
@@ -159,22 +179,6 @@ def _weighted_spearman(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.
     )
 
 
-def _weighted_kendall_tau_b(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    concordance = np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])
-    score = np.einsum("bi,ij,bj->b", weights, concordance, weights) / 2.0
-    total = weights.sum(axis=1)
-    all_pairs = total * (total - 1.0) / 2.0
-
-    def tied_pairs(values: np.ndarray) -> np.ndarray:
-        same = (values[:, None] == values[None, :]).astype(np.float64)
-        return (np.einsum("bi,ij,bj->b", weights, same, weights) - total) / 2.0
-
-    denominator = np.sqrt((all_pairs - tied_pairs(x)) * (all_pairs - tied_pairs(y)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = score / denominator
-    return np.where(denominator > 0, tau, np.nan)
-
-
 def _weighted_mmrv(human: np.ndarray, judge: np.ndarray, weights: np.ndarray) -> np.ndarray:
     swapped = (judge[:, None] > judge[None, :]) != (human[:, None] > human[None, :])
     violation = np.abs(human[:, None] - human[None, :]) * swapped
@@ -201,8 +205,18 @@ def _weighted_top_k(k: int) -> WeightedStatistic:
 CORRELATIONS: dict[str, WeightedStatistic] = {
     "pearson": _weighted_pearson,
     "spearman": _weighted_spearman,
-    "kendall_tau": _weighted_kendall_tau_b,
+    "kendall_tau": weighted_kendall_tau_b,
 }
+
+
+def _undefined_reason(
+    human: np.ndarray, judge: np.ndarray, *, min_items: int, needs_variation: bool = True
+) -> str | None:
+    if len(human) < min_items:
+        return TOO_FEW_ITEMS
+    if needs_variation and (np.ptp(human) == 0 or np.ptp(judge) == 0):
+        return NO_VARIATION
+    return None
 
 
 def _paired_stat(
@@ -221,10 +235,9 @@ def _paired_stat(
     that resampling a team draws all of its cells.
     """
     n = len(human)
-    if n < min_items:
-        return Stat.undefined(reason=TOO_FEW_ITEMS, n=n)
-    if needs_variation and (np.ptp(human) == 0 or np.ptp(judge) == 0):
-        return Stat.undefined(reason=NO_VARIATION, n=n)
+    reason = _undefined_reason(human, judge, min_items=min_items, needs_variation=needs_variation)
+    if reason is not None:
+        return Stat.undefined(reason=reason, n=n)
     return bootstrap_stat(
         estimator=lambda w: statistic(human, judge, w[:, item_of_unit]), weights=weights, n=n
     )
@@ -472,6 +485,8 @@ def agreement_report(
       (correlations over ``S(team, task)``), ``teams``, ``rank_changes`` and
       ``largest_disagreements``.
 
+    ``per_rater`` gives each rater's kappa, exact agreement and bias against the
+    leave-that-rater-out consensus (:func:`.reliability.per_rater_agreement`).
     ``per_task`` repeats the ``raters.*`` and ``video.*`` statistics for each task, and
     with verdicts the ``team.*`` correlations of that task's ``S`` across teams.
     ``meta`` records the bootstrap settings. Clip-level intervals resample clips and
@@ -515,6 +530,8 @@ def agreement_report(
         )
         team = team_agreement(scores=scores, **common)
         report.update(team.as_json())
+    # Each rater against the leave-one-out consensus (evaluation.scoring.reliability).
+    report["per_rater"] = per_rater_agreement(ratings)
     report["per_task"] = _per_task(
         indexed=indexed,
         verdicts=checked_verdicts,

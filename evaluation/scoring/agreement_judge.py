@@ -27,11 +27,11 @@ from evaluation.scoring.agreement_raters import (
     Stat,
     alpha_from_coincidences,
     coincidence_contributions,
-    quadratic_kappa_from_tables,
     resample_weights,
     stat_from_values,
 )
 from evaluation.scoring.protocol import natural_key
+from evaluation.scoring.statistics import quadratic_kappa_from_tables, weighted_kendall_tau_b
 
 VERDICT_COLUMNS = (*CLIP_KEYS, "score")
 PASS_SCORE = 2  # 2 and 3 mean the final object state matches the reference
@@ -153,26 +153,12 @@ def spearman_from_tables(tables: np.ndarray) -> np.ndarray:
     return np.where(defined, rho, np.nan)
 
 
-_LATER_ROW = _ROW[None, :] > _ROW[:, None]
-_CONCORDANT = (_LATER_ROW & (_COLUMN[None, :] > _COLUMN[:, None])).astype(np.float64)
-_DISCORDANT = (_LATER_ROW & (_COLUMN[None, :] < _COLUMN[:, None])).astype(np.float64)
-
-
 def kendall_tau_b_from_tables(tables: np.ndarray) -> np.ndarray:
-    """Kendall's tau-b of consensus vs judge; NaN if a side is constant."""
-    tables = tables.reshape(-1, N_LEVELS * N_LEVELS)
-    concordant = np.einsum("bi,ij,bj->b", tables, _CONCORDANT, tables)
-    discordant = np.einsum("bi,ij,bj->b", tables, _DISCORDANT, tables)
-    matrices = tables.reshape(-1, N_LEVELS, N_LEVELS)
-    rows, columns = matrices.sum(axis=2), matrices.sum(axis=1)
-    total = rows.sum(axis=1)
-    all_pairs = total * (total - 1.0) / 2.0
-    row_ties = (rows * (rows - 1.0)).sum(axis=1) / 2.0
-    column_ties = (columns * (columns - 1.0)).sum(axis=1) / 2.0
-    denominator = np.sqrt((all_pairs - row_ties) * (all_pairs - column_ties))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = (concordant - discordant) / denominator
-    return np.where(denominator > 0, tau, np.nan)
+    """Kendall's tau-b of consensus vs judge; NaN if a side is constant.
+
+    A table is the 16 (consensus, judge) cells drawn as many times as they count clips.
+    """
+    return weighted_kendall_tau_b(_ROW, _COLUMN, tables.reshape(-1, N_LEVELS * N_LEVELS))
 
 
 TABLE_STATISTICS = {

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.scoring.protocol import ScoringInputError, validate_ratings
+from evaluation.scoring.statistics import N_LEVELS, quadratic_kappa_from_tables
 
-N_LEVELS = 4  # scores 0, 1, 2, 3
 CLIP_KEYS = ("task", "team", "episode")
 CONFIDENCE = 0.95
 # Below two clips a reliability coefficient describes one clip, not the raters.
@@ -305,30 +305,7 @@ def pairwise_agreement(
     return bootstrap_stat(estimator=lambda w: (w @ agreeing) / (w @ pairs), weights=weights, n=n)
 
 
-# --- quadratic-weighted kappa ---------------------------------------------------------------
-
-_QUADRATIC = ((np.arange(N_LEVELS)[:, None] - np.arange(N_LEVELS)[None, :]) ** 2.0).reshape(
-    N_LEVELS * N_LEVELS
-)
-
-
-def quadratic_kappa_from_tables(tables: np.ndarray) -> np.ndarray:
-    """Cohen's quadratic-weighted kappa on the full 0-3 scale for ``(..., 16)`` tables.
-
-    NaN where undefined (both sides constant on the same score, or an empty table).
-    """
-    tables = np.asarray(tables, dtype=np.float64)
-    matrices = tables.reshape(*tables.shape[:-1], N_LEVELS, N_LEVELS)
-    total = matrices.sum(axis=(-1, -2))
-    rows = matrices.sum(axis=-1)
-    columns = matrices.sum(axis=-2)
-    expected = rows[..., :, None] * columns[..., None, :]
-    expected = expected.reshape(*tables.shape[:-1], N_LEVELS * N_LEVELS)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        observed_cost = (tables * _QUADRATIC).sum(axis=-1) / total
-        expected_cost = (expected * _QUADRATIC).sum(axis=-1) / total**2
-        kappa = 1.0 - observed_cost / expected_cost
-    return np.where(expected_cost > 0, kappa, np.nan)
+# --- quadratic-weighted kappa (the kernel is :mod:`evaluation.scoring.statistics`) ---------------
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,16 @@ the bootstrap in :mod:`evaluation.scoring.bootstrap` can resample them with nump
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
+
+# The one natural order of the project, shared with ingest and the planner (re-exported).
+from annotate.natural_order import natural_key as natural_key
+from annotate.natural_order import natural_sorted as natural_sorted
 
 SCORE_MIN = 0
 SCORE_MAX = 3
@@ -35,20 +38,6 @@ RatedSet = Mapping[str, Sequence[str]]
 
 class ScoringInputError(ValueError):
     """Ratings or campaign structure that cannot be scored; the message says why."""
-
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key putting ``task2`` before ``task10``."""
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part
-    )
-
-
-def natural_sorted(items: Iterable[str]) -> list[str]:
-    return sorted(items, key=natural_key)
 
 
 def competition_ranks(scores: np.ndarray, *, decimals: int = RANK_DECIMALS) -> np.ndarray:

@@ -30,7 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.scoring.bootstrap import MAX_RESAMPLES, Leaderboard, TaskScore, leaderboard
+from evaluation.scoring.bootstrap import (
+    MAX_RESAMPLES,
+    Leaderboard,
+    TaskScore,
+    TeamStanding,
+    leaderboard,
+)
 from evaluation.scoring.protocol import SCORE_MAX, SCORE_MIN, ScoringInputError, natural_sorted
 
 EPISODE_COLUMNS = ("task", "episode")
@@ -368,31 +374,66 @@ def rankings_columns(tasks: Sequence[str]) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class RankingsRow:
+    """One team of the rankings: its standing and, per task, the protocol's terms.
+
+    The one projection of a leaderboard row to figures: the rankings files, the
+    leaderboard page, its API and a team's own results all read their numbers off it.
+    """
+
+    standing: TeamStanding
+    counts: dict[str, ProtocolCounts]  # per task, in the board's task order
+
+    @property
+    def n_ratings(self) -> int:
+        return sum(cell.n_ratings for cell in self.counts.values())
+
+    @property
+    def n_total(self) -> int:
+        """The tasks' ``N_total``, summed."""
+        return sum(cell.n_total for cell in self.counts.values())
+
+    @property
+    def coverage(self) -> float:
+        """Share of the team's ``n_total`` ratings that are in."""
+        return self.n_ratings / self.n_total if self.n_total else 0.0
+
+
+def rankings_rows(board: Leaderboard, *, raters_per_cell: int) -> list[RankingsRow]:
+    """One :class:`RankingsRow` per team, best first."""
+    return [
+        RankingsRow(
+            standing=standing,
+            counts={
+                task: protocol_counts(standing.tasks[task], raters_per_cell=raters_per_cell)
+                for task in board.tasks
+            },
+        )
+        for standing in board.teams
+    ]
+
+
 def rankings_frame(board: Leaderboard, *, raters_per_cell: int) -> pd.DataFrame:
     """One row per team, best first, in :func:`rankings_columns`, at full precision."""
     rows = []
-    for standing in board.teams:
-        cells = [
-            protocol_counts(standing.tasks[task], raters_per_cell=raters_per_cell)
-            for task in board.tasks
-        ]
-        n_ratings = sum(cell.n_ratings for cell in cells)
-        n_total = sum(cell.n_total for cell in cells)
-        row: list[object] = [
+    for row in rankings_rows(board, raters_per_cell=raters_per_cell):
+        standing = row.standing
+        cells: list[object] = [
             standing.rank,
             standing.team,
             standing.final_score,
             standing.ci_low,
             standing.ci_high,
             standing.rank_probability,
-            n_ratings,
-            n_total,
-            n_ratings / n_total if n_total else 0.0,
+            row.n_ratings,
+            row.n_total,
+            row.coverage,
         ]
-        for task, cell in zip(board.tasks, cells, strict=True):
-            row += [standing.tasks[task].score, cell.n3, cell.n2, cell.n1, cell.n0]
-            row += [cell.n_missing, cell.n_total]
-        rows.append(row)
+        for task, cell in row.counts.items():
+            cells += [standing.tasks[task].score, cell.n3, cell.n2, cell.n1, cell.n0]
+            cells += [cell.n_missing, cell.n_total]
+        rows.append(cells)
     return pd.DataFrame(rows, columns=rankings_columns(board.tasks))
 
 

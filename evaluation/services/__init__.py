@@ -1,86 +1,34 @@
-"""Writes and ORM-to-core translation of the evaluation app, one module per area.
+"""Writes of the evaluation app, one module per area; reads are in :mod:`evaluation.selectors`.
+
+- :mod:`.judges`: judge versions (the stored row of a configured judge) and rebuilding one;
+- :mod:`.judge_runs`: launch, judge in chunks, fail, cancel and resume a run;
+- :mod:`.judge_calibration`: calibrate a judge on human ratings (a new version);
+- :mod:`.judge_pair`: judge one pair on demand.
 
 Views, API views, commands and tasks call these; others add their modules below.
 """
 
-from evaluation.services.scoring import (
-    EXPORT_FORMATS,
-    EXPORT_KINDS,
-    CampaignLeaderboard,
-    ExportFile,
-    ExportSummary,
-    ScoringParameters,
-    ScoringRequestError,
-    campaign_comparison,
-    campaign_export,
-    campaign_export_summary,
-    campaign_leaderboard,
-    input_hash_of,
-    leaderboard_figure,
-)
-
-__all__ = [
-    "EXPORT_FORMATS",
-    "EXPORT_KINDS",
-    "CampaignLeaderboard",
-    "ExportFile",
-    "ExportSummary",
-    "ScoringParameters",
-    "ScoringRequestError",
-    "campaign_comparison",
-    "campaign_export",
-    "campaign_export_summary",
-    "campaign_leaderboard",
-    "input_hash_of",
-    "leaderboard_figure",
-]
-from evaluation.services.judging import (  # noqa: E402
-    CalibrationOutcome,
+from evaluation.services.judge_calibration import CalibrationOutcome, judge_calibrate
+from evaluation.services.judge_pair import judge_pair, judge_stored_pair, judge_uploaded_pair
+from evaluation.services.judge_runs import (
     ChunkOutcome,
-    JudgeLeaderboard,
-    JudgingError,
-    TeamRankComparison,
-    judge_build,
-    judge_calibrate,
-    judge_leaderboard,
-    judge_pair,
     judge_run_cancel,
     judge_run_create,
     judge_run_resume,
-    judge_uploaded_pair,
-    judge_version_for,
 )
+from evaluation.services.judges import JudgingError, judge_build, judge_version_for
 
-__all__ += [
+__all__ = [
     "CalibrationOutcome",
     "ChunkOutcome",
-    "JudgeLeaderboard",
     "JudgingError",
-    "TeamRankComparison",
     "judge_build",
     "judge_calibrate",
-    "judge_leaderboard",
     "judge_pair",
     "judge_run_cancel",
     "judge_run_create",
     "judge_run_resume",
+    "judge_stored_pair",
     "judge_uploaded_pair",
     "judge_version_for",
-]
-from evaluation.services.agreement import (  # noqa: E402
-    AgreementRequestError,
-    CampaignAgreement,
-    campaign_agreement,
-    pair_review,
-    report_csv,
-    report_json,
-)
-
-__all__ += [
-    "AgreementRequestError",
-    "CampaignAgreement",
-    "campaign_agreement",
-    "pair_review",
-    "report_csv",
-    "report_json",
 ]

@@ -1,10 +1,6 @@
 // The queue page after a rating was saved: that assignment's draft is no longer needed.
-(() => {
-  const cleared = document.getElementById("cleared-draft");
-  if (!cleared) return;
-  try {
-    localStorage.removeItem(`refscore:draft:${JSON.parse(cleared.textContent)}`);
-  } catch (e) {
-    // Storage may be disabled; a stale draft is harmless.
-  }
-})();
+import { browserStorage, draftKey, draftRemove, draftsPrune } from "./drafts.js";
+
+const cleared = document.getElementById("cleared-draft");
+if (cleared) draftRemove(browserStorage(), draftKey(JSON.parse(cleared.textContent)));
+draftsPrune(browserStorage(), Date.now());

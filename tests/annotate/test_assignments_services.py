@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
-from annotate.assignment_selectors import (
+from annotate.models import Assignment, Campaign, Episode, Task, Team
+from annotate.selectors.assignments import (
     annotator_candidates,
     assignment_progress,
     campaign_roster,
     plan_summary,
 )
-from annotate.models import Assignment, Campaign, Episode, Task, Team
 from annotate.services import (
     AssignmentError,
     assignment_annotator_add,

@@ -201,7 +201,7 @@ def test_api_creates_updates_and_moves_a_campaign(api, organizer):
     assert refused.json() == {
         "state": ["an open campaign cannot become published: it can become locked"]
     }
-    history = api.get("/api/campaigns/iros/state/").json()
+    history = api.get("/api/campaigns/iros/state/").json()["results"]
     assert [row["to_state"] for row in history] == ["open"]
     assert api.get("/api/campaigns/none/").status_code == 404
 
@@ -234,7 +234,7 @@ def test_api_lists_creates_updates_and_imports_tasks(api, draft):
         {"file": SimpleUploadedFile("t.csv", CSV_GOOD)},
     )
     assert good.json() == {"created": ["task3"], "updated": ["task1"]}
-    listed = api.get(f"/api/campaigns/{draft.slug}/tasks/").json()
+    listed = api.get(f"/api/campaigns/{draft.slug}/tasks/").json()["results"]
     assert [(t["key"], t["title"]) for t in listed] == [
         ("task1", "Towel"),
         ("task3", "Banana"),

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotate.campaign_selectors import guideline_text, user_may_read_guideline
 from annotate.guideline import DEFAULT_GUIDELINE_EN, render_guideline
 from annotate.models import Campaign, CampaignStateChange, Guideline, Rating, Task
+from annotate.selectors.campaigns import guideline_text, user_may_read_guideline
 from annotate.services import (
     CampaignRefused,
     RatingRefused,

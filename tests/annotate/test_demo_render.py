@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from annotate.demo import (
+from demo import (
     CAMERAS,
     DEFAULT_TEAMS,
     OUTCOMES,
@@ -24,7 +24,7 @@ from annotate.demo import (
     render_demo,
     render_pair,
 )
-from annotate.demo.scene import (
+from demo.scene import (
     ObjectRules,
     arm_track,
     final_state,

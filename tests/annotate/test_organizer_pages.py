@@ -154,7 +154,7 @@ def test_the_api_lists_the_history_like_the_page(staff_api, imported, annotator)
                 "rejected",
             )
         }
-        for row in response.json()
+        for row in response.json()["results"]
     ]
     assert rows == [
         {

@@ -217,7 +217,8 @@ def test_api_lists_and_invites(staff_api, campaign, annotator):
     )
     assert response.status_code == 400
     assert response.json() == {"username": ["'zoe' exists already"]}
-    people = {row["username"]: row for row in staff_api.get("/api/campaigns/cvpr/people/").json()}
+    listed = staff_api.get("/api/campaigns/cvpr/people/").json()["results"]
+    people = {row["username"]: row for row in listed}
     assert people["zoe"]["roles"] == ["team"] and people["zoe"]["team"] == "red"
     assert people["zoe"]["invitation"] == "pending"
     assert people["ann1"]["roles"] == [] and people["ann1"]["invitation"] == "none"

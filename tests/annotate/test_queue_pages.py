@@ -239,7 +239,7 @@ def all_keys(data) -> set[str]:
 def test_api_walks_the_queue_blind(api, world):
     queue = api.get("/api/me/queue/")
     assert queue.status_code == 200
-    [campaign] = queue.json()
+    [campaign] = queue.json()["results"]
     assert (campaign["done"], campaign["total"], campaign["tasks"][0]["task_number"]) == (0, 3, 3)
 
     taken = api.post("/api/me/next/", {"campaign": world["campaign"].slug}, format="json")
@@ -271,7 +271,7 @@ def test_api_walks_the_queue_blind(api, world):
     put = api.put(f"/api/me/assignments/{first.pk}/rating/", {"score": 3}, format="json")
     assert put.json()["score"] == 3 and put.json()["revision"] == 3
 
-    mine = api.get("/api/me/ratings/").json()
+    mine = api.get("/api/me/ratings/").json()["results"]
     assert [(r["assignment"], r["score"]) for r in mine] == [(first.pk, 3)]
 
     texts = [queue, taken, made, patched, put, api.get("/api/me/ratings/")]
@@ -387,7 +387,7 @@ def test_the_queue_and_the_rating_page_tell_what_the_robot_should_do(client, ann
 
 def test_the_api_queue_carries_the_task_title_and_instruction(api, world):
     world["campaign"].tasks.update(title="Banana", instruction="Put it in the basket.")
-    [campaign] = api.get("/api/me/queue/").json()
+    [campaign] = api.get("/api/me/queue/").json()["results"]
     assert (campaign["state"], campaign["accepts_ratings"]) == ("open", True)
     task = campaign["tasks"][0]
     assert (task["task_title"], task["task_instruction"]) == ("Banana", "Put it in the basket.")

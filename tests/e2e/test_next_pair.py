@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import Campaign, Rating
 from annotate.services import assignment_position
-from annotate.services.demo import DEMO_PASSWORD
+from demo.campaign import DEMO_PASSWORD
 from tests.e2e.conftest import log_in
 from tests.e2e.test_rating_flow import (
     BOTH_PLAYING_JS,

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from annotate.models import Clip, ImportJob
-from annotate.services.demo import DEMO_ORGANIZER, demo_ratings_simulate
+from demo.campaign import DEMO_ORGANIZER, demo_ratings_simulate
 from evaluation.models import JudgeRun, JudgeVersion
 from tests.e2e.conftest import log_in
 

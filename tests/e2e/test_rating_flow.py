@@ -12,7 +12,7 @@ from annotate.services import (
     reference_import,
     submission_import,
 )
-from annotate.services.demo import DEMO_PASSWORD
+from demo.campaign import DEMO_PASSWORD
 from tests.e2e.conftest import log_in
 from tests.videos import write_video
 

@@ -20,16 +20,20 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 from rest_framework.authtoken.models import Token
+from scipy.stats import kendalltau
 
 from annotate.models import Clip, Episode, Rating
-from evaluation import figures
+from evaluation import figures, services
 from evaluation.models import JudgeRun, JudgeVersion, Verdict
+from evaluation.scoring import RANK_DECIMALS
 from evaluation.scoring.agreement import agreement_report
-from tests.evaluation.test_leaderboard import rated_campaign
+from tests.evaluation.test_leaderboard import add_ratings, rated_campaign
+from tests.factories import ClipFactory, SubmissionFactory
 
 N_BOOT = 200
 FIGURE_NAMES = ("confusion", "scatter", "task-scores", "task-agreement", "ranking")
@@ -43,10 +47,15 @@ def _fresh_cache():
     cache.clear()
 
 
-def judge_run_with_verdicts(
+def stored_verdicts_run(
     *, campaign, seed: int, status: str = JudgeRun.Status.DONE, skip_every: int = 0
 ) -> JudgeRun:
-    """A finished run whose verdicts are the clip's first rating (or demo category) plus noise."""
+    """A judge run whose verdicts are written straight into the database: no judge runs.
+
+    Each verdict is the clip's first rating plus seeded noise of at most one point, so
+    the report has something to measure. The pages only read stored verdicts, whoever
+    made them; ``test_demo_campaign_with_the_baseline_judge_...`` runs the real judge.
+    """
     rng = np.random.default_rng(seed)
     judge, _ = JudgeVersion.objects.get_or_create(name="baseline", version=f"v{seed}")
     run = JudgeRun.objects.create(
@@ -60,13 +69,13 @@ def judge_run_with_verdicts(
     for index, clip in enumerate(clips):
         if skip_every and index % skip_every == 0:
             continue
-        truth = clip.demo_category
-        if truth is None:
-            first = Rating.objects.filter(clip=clip).order_by("pk").first()
-            truth = first.score if first else 0
+        first = Rating.objects.filter(clip=clip).order_by("pk").first()
+        truth = first.score if first else 0
         score = int(np.clip(truth + rng.choice([0, 0, 1, -1]), 0, 3))
         verdicts.append(Verdict(run=run, clip=clip, score=score, expected_score=float(score)))
     Verdict.objects.bulk_create(verdicts)
+    JudgeRun.objects.filter(pk=run.pk).update(done=len(verdicts), total=len(verdicts))
+    run.refresh_from_db()
     return run
 
 
@@ -165,7 +174,7 @@ def assert_valid_svg(content: bytes) -> None:
 @pytest.mark.django_db
 def test_page_exports_and_api_equal_the_offline_command(staff_client, organizer, tmp_path):
     data = rated_campaign(n_teams=4, n_tasks=2, n_episodes=5, seed=3, slug="agr")
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=5, skip_every=7)
+    run = stored_verdicts_run(campaign=data.campaign, seed=5, skip_every=7)
     offline = offline_report(campaign=data.campaign, run=run, folder=tmp_path)
     assert offline["meta"]["has_judge"] and offline["video.n_missing_verdicts"] > 0
 
@@ -254,6 +263,73 @@ def test_page_exports_and_api_equal_the_offline_command(staff_client, organizer,
 
 
 @pytest.mark.django_db
+def test_a_team_resubmitting_after_the_run_leaves_one_tau_on_both_pages_and_apis(
+    staff_client, organizer
+):
+    """The judge run page and the agreement page read the run's verdicts the same way:
+    a verdict on a clip its team has since replaced judged another video, so it no
+    longer counts, on either page, and their Kendall's tau is the same number."""
+    data = rated_campaign(n_teams=4, n_tasks=2, n_episodes=3, seed=21, slug="resub")
+    run = stored_verdicts_run(campaign=data.campaign, seed=21)
+    verdict = {
+        (team, task, episode): score
+        for team, task, episode, score in Verdict.objects.filter(run=run).values_list(
+            "clip__submission__team__name",
+            "clip__episode__task__key",
+            "clip__episode__key",
+            "score",
+        )
+    }
+    # team0 replaces every clip after the run; the humans rate the new clips 3 throughout.
+    newer = SubmissionFactory(team=data.teams[0], version=2)
+    episodes = Episode.objects.filter(task__campaign=data.campaign).order_by("pk")
+    add_ratings(
+        campaign=data.campaign,
+        raters=data.raters,
+        given_by_clip=[
+            (ClipFactory(submission=newer, episode=episode), [3, 3, 3]) for episode in episodes
+        ],
+    )
+
+    tasks, episode_keys = ("task1", "task2"), [f"episode_{e}" for e in range(3)]
+    human, judge = [], []
+    for team in ("team0", "team1", "team2", "team3"):
+        if team == "team0":
+            human.append(3.0)
+            judge.append(0.0)  # no verdict on its current clips: each counts 0
+            continue
+        human.append(
+            np.mean(
+                [np.mean([np.mean(data.scores[(team, k, e)]) for e in episode_keys]) for k in tasks]
+            )
+        )
+        judge.append(np.mean([sum(verdict[(team, k, e)] for e in episode_keys) / 3 for k in tasks]))
+    # Compared as the ranking compares them: equal means on paper tie.
+    expected = kendalltau(np.round(human, RANK_DECIMALS), np.round(judge, RANK_DECIMALS)).statistic
+
+    run_page = staff_client.get(reverse("judge-run", args=["resub", run.pk]))
+    assert run_page.context["comparison"].kendall_tau == pytest.approx(expected)
+    assert f"<strong>{floatformat(expected, 2)}</strong>" in run_page.content.decode()
+    ranking = staff_client.get(
+        reverse("api-judge-run-ranking", args=[run.pk]), **api_headers(organizer)
+    )
+    assert ranking.json()["kendall_tau"] == pytest.approx(expected)
+
+    page = staff_client.get(page_url(data.campaign, run, compute=1))
+    rows = {row.key: row for row in page.context["team_rows"]}
+    assert rows["team.kendall_tau"].value == pytest.approx(expected)
+    assert page.context["report"]["video.n_unrated_verdicts"] == 0  # old clips' verdicts left out
+    team_row = page.content.decode().split('data-key="team.kendall_tau"')[1].split("</tr>")[0]
+    assert floatformat(expected, 3) in team_row
+    api = staff_client.get(
+        reverse("api-agreement", args=["resub"]),
+        {"run": run.pk, "bootstrap": N_BOOT},
+        **api_headers(organizer),
+    )
+    assert api.json()["report"]["team.kendall_tau"]["value"] == pytest.approx(expected)
+
+
+@pytest.mark.django_db
 def test_latest_completed_run_is_the_default_and_humans_alone_without_one(staff_client, tmp_path):
     data = rated_campaign(n_teams=3, n_tasks=2, n_episodes=4, seed=8, slug="solo")
     page = staff_client.get(reverse("agreement", args=["solo"]), {"compute": 1, "boot": N_BOOT})
@@ -269,9 +345,9 @@ def test_latest_completed_run_is_the_default_and_humans_alone_without_one(staff_
     )
     assert confusion.status_code == 404
 
-    older = judge_run_with_verdicts(campaign=data.campaign, seed=1)
-    newer = judge_run_with_verdicts(campaign=data.campaign, seed=2)
-    judge_run_with_verdicts(campaign=data.campaign, seed=3, status=JudgeRun.Status.RUNNING)
+    older = stored_verdicts_run(campaign=data.campaign, seed=1)
+    newer = stored_verdicts_run(campaign=data.campaign, seed=2)
+    stored_verdicts_run(campaign=data.campaign, seed=3, status=JudgeRun.Status.RUNNING)
     JudgeRun.objects.filter(pk=older.pk).update(finished_at=timezone.now())
     page = staff_client.get(reverse("agreement", args=["solo"]), {"compute": 1, "boot": N_BOOT})
     assert page.context["result"].run_id == older.pk  # finished last
@@ -286,7 +362,7 @@ def test_latest_completed_run_is_the_default_and_humans_alone_without_one(staff_
 @pytest.mark.django_db
 def test_first_visit_shows_a_progress_note_then_the_report_is_cached(staff_client):
     data = rated_campaign(n_teams=3, n_tasks=2, n_episodes=3, seed=2, slug="cache")
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=2)
+    run = stored_verdicts_run(campaign=data.campaign, seed=2)
     first = staff_client.get(page_url(data.campaign, run))
     assert first.status_code == 200 and first.context["result"] is None
     html = first.content.decode()
@@ -328,7 +404,7 @@ def test_undefined_statistics_show_their_reason(staff_client):
     Rating.objects.filter(clip__submission__team__campaign=data.campaign).update(
         score=2, final_state=True, clean=False, motion=None
     )
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=4)
+    run = stored_verdicts_run(campaign=data.campaign, seed=4)
     page = staff_client.get(page_url(data.campaign, run, compute=1))
     rows = {row.key: row for row in page.context["rater_rows"] + page.context["team_rows"]}
     assert rows["raters.krippendorff_alpha_ordinal"].value is None
@@ -350,10 +426,8 @@ def test_undefined_statistics_show_their_reason(staff_client):
 @pytest.mark.django_db
 def test_bad_requests_are_refused_with_the_reason(staff_client, organizer):
     data = rated_campaign(n_teams=3, n_tasks=1, n_episodes=3, seed=6, slug="bad")
-    running = judge_run_with_verdicts(
-        campaign=data.campaign, seed=6, status=JudgeRun.Status.RUNNING
-    )
-    elsewhere = judge_run_with_verdicts(
+    running = stored_verdicts_run(campaign=data.campaign, seed=6, status=JudgeRun.Status.RUNNING)
+    elsewhere = stored_verdicts_run(
         campaign=rated_campaign(n_teams=2, n_tasks=1, n_episodes=2, seed=1, slug="other").campaign,
         seed=7,
     )
@@ -385,7 +459,7 @@ def test_bad_requests_are_refused_with_the_reason(staff_client, organizer):
 @pytest.mark.django_db
 def test_organizers_only(client, annotator, organizer):
     data = rated_campaign(n_teams=3, n_tasks=1, n_episodes=3, seed=9, slug="private")
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=9)
+    run = stored_verdicts_run(campaign=data.campaign, seed=9)
     clip = Clip.objects.filter(submission__team__campaign=data.campaign).first()
     urls = [
         page_url(data.campaign, run, compute=1),
@@ -418,7 +492,7 @@ def test_organizers_only(client, annotator, organizer):
 @pytest.mark.django_db
 def test_agreement_report_command_writes_the_page_report(staff_client, tmp_path):
     data = rated_campaign(n_teams=4, n_tasks=2, n_episodes=3, seed=12, slug="cmd")
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=12)
+    run = stored_verdicts_run(campaign=data.campaign, seed=12)
     out = StringIO()
     call_command(
         "agreement_report", "cmd", output=str(tmp_path / "r.json"), bootstrap=N_BOOT, stdout=out
@@ -452,14 +526,21 @@ def test_agreement_report_command_writes_the_page_report(staff_client, tmp_path)
 
 
 @pytest.mark.slow
-def test_demo_campaign_renders_every_figure_and_opens_pairs(
+def test_demo_campaign_with_the_baseline_judge_renders_every_figure_and_opens_pairs(
     demo_campaign, client, django_user_model
 ):
-    from annotate.services.demo import demo_ratings_simulate
+    """The real baseline judge on the small demo (eager Celery), against simulated raters."""
+    from demo.campaign import demo_ratings_simulate
 
     client.force_login(django_user_model.objects.create_user("analyst", is_staff=True))
     assert demo_ratings_simulate(campaign=demo_campaign, seed=3, leave_for=()) > 0
-    run = judge_run_with_verdicts(campaign=demo_campaign, seed=3)
+    run = services.judge_run_create(
+        campaign=demo_campaign,
+        judge_version=services.judge_version_for(name="baseline"),
+        chunk_size=6,
+    )
+    run.refresh_from_db()
+    assert run.status == JudgeRun.Status.DONE and run.done == run.total, run.error
     page = client.get(page_url(demo_campaign, run, compute=1))
     assert page.status_code == 200
     html = page.content.decode()
@@ -492,7 +573,7 @@ def test_demo_campaign_renders_every_figure_and_opens_pairs(
     assert review.context["review"].consensus == worst.consensus
     assert review.context["review"].verdict.score == worst.judge
     assert sorted(r.score for r in review.context["review"].ratings) == sorted(worst.ratings)
-    assert worst.team in review_html and "evaluation/pair_review.js" in review_html
+    assert worst.team in review_html and "annotate/player.js" in review_html
     config = review.context["config"]
     for side in ("reference", "generated"):
         assert config[side]["video"] in review_html
@@ -569,7 +650,7 @@ def test_agreement_figures_of_a_campaign_with_a_dollar_team_name(staff_client):
     data = rated_campaign(n_teams=3, n_tasks=2, n_episodes=3, seed=6, slug="dollar")
     data.teams[0].name = "team $^$0"
     data.teams[0].save()
-    run = judge_run_with_verdicts(campaign=data.campaign, seed=4)
+    run = stored_verdicts_run(campaign=data.campaign, seed=4)
     for name in FIGURE_NAMES:
         response = staff_client.get(
             reverse("agreement-figure", args=["dollar", name, "png"]),

@@ -10,12 +10,16 @@ import av
 import numpy as np
 import pytest
 from django.db import transaction
+from scipy.stats import kendalltau
 
 from annotate.models import Assignment, Clip
-from evaluation import judge_selectors, services
-from evaluation.judges import Judge, JudgeError, JudgeVerdict, Pair, get_judge, rubric_tree
+from demo import truth as demo_truth
+from evaluation import selectors, services
+from evaluation.judges import Judge, JudgeError, JudgeVerdict, Pair, rubric_tree
 from evaluation.models import JudgeRun, JudgeVersion, Verdict
-from evaluation.services.judging import judge_run_chunk
+from evaluation.scoring import RANK_DECIMALS
+from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judge_runs import judge_run_chunk
 from tests.factories import AssignmentFactory, RatingFactory, UserFactory
 
 
@@ -78,11 +82,9 @@ COUNTING = {"BACKEND": f"{__name__}.CountingJudge", "OPTIONS": {}}
 @pytest.fixture
 def counting_judge(settings):
     settings.JUDGES = {**settings.JUDGES, "counting": COUNTING}
-    get_judge.cache_clear()
     CountingJudge.calls = []
     CountingJudge.cancel_after_pairs = None
-    yield CountingJudge
-    get_judge.cache_clear()
+    return CountingJudge
 
 
 def _clip_ids(campaign) -> list[int]:
@@ -241,13 +243,14 @@ def test_the_baseline_judges_the_demo_campaign_end_to_end(demo_campaign):
     run = services.judge_run_create(campaign=demo_campaign, judge_version=version, chunk_size=6)
     run.refresh_from_db()
     assert run.status == JudgeRun.Status.DONE and run.done == run.total, run.error
-    verdicts = list(run.verdicts.select_related("clip"))
+    verdicts = list(run.verdicts.select_related("clip__episode__task", "clip__submission__team"))
     assert all(not v.error and v.score is not None for v in verdicts)
-    truth = np.array([v.clip.demo_category for v in verdicts])
+    demo = demo_truth.load(demo_campaign)
+    truth = np.array([demo.category(v.clip) for v in verdicts])
     scores = np.array([v.score for v in verdicts])
     # Far better than chance (0.25) on the demo footage, as the judge's own acceptance test says.
     assert np.mean(truth == scores) >= 0.5
-    board = services.judge_leaderboard(run=run, n_boot=50)
+    board = selectors.judge_leaderboard(run=run, n_boot=50)
     assert board.rater == f"judge:baseline@{version.version}"
     assert len(board.rows) == 3 and board.human_board is None
     assert sorted(row.judge_rank for row in board.rows)[0] == 1
@@ -257,7 +260,10 @@ def rate_like_humans(*, campaign, seed: int = 0, noise: float = 0.15) -> int:
     """Synthetic human ratings on the campaign's planned assignments: the clip's true
     category, off by one with probability ``noise``."""
     rng = np.random.default_rng(seed)
-    assignments = Assignment.objects.filter(campaign=campaign).select_related("clip")
+    demo = demo_truth.load(campaign)
+    assignments = Assignment.objects.filter(campaign=campaign).select_related(
+        "clip__episode__task", "clip__submission__team"
+    )
     if not assignments.exists():  # a campaign without a plan: three raters on every clip
         users = [UserFactory(username=f"rater{k}") for k in range(3)]
         for clip in Clip.objects.filter(submission__team__campaign=campaign):
@@ -265,7 +271,7 @@ def rate_like_humans(*, campaign, seed: int = 0, noise: float = 0.15) -> int:
                 AssignmentFactory(campaign=campaign, annotator=user, clip=clip)
     count = 0
     for assignment in assignments.order_by("pk"):
-        score = int(assignment.clip.demo_category)
+        score = demo.category(assignment.clip)
         if rng.random() < noise:
             score = int(np.clip(score + rng.choice([-1, 1]), 0, 3))
         RatingFactory(assignment=assignment, score=score)
@@ -279,8 +285,8 @@ def test_judge_and_human_rankings_side_by_side(demo_campaign, counting_judge):
     version = services.judge_version_for(name="counting")
     run = services.judge_run_create(campaign=demo_campaign, judge_version=version)
     run.refresh_from_db()
-    board = services.judge_leaderboard(run=run, n_boot=100)
-    human = services.campaign_leaderboard(campaign=demo_campaign).board
+    board = selectors.judge_leaderboard(run=run, n_boot=100)
+    human = selectors.campaign_leaderboard(campaign=demo_campaign).board
     assert board.n_human_ratings == n_ratings >= 2 * run.total
     assert board.n_judged == run.total
     for row in board.rows:
@@ -294,7 +300,10 @@ def test_judge_and_human_rankings_side_by_side(demo_campaign, counting_judge):
         assert row.judge_score == pytest.approx(
             per_task.reindex(["task1", "task2"], fill_value=0).mean()
         )
-    assert board.kendall_tau is None or -1.0 <= board.kendall_tau <= 1.0
+    # Kendall's tau-b of the final scores as the ranking compares them, by scipy.
+    human_scores = np.round([row.human_score for row in board.rows], RANK_DECIMALS)
+    judge_scores = np.round([row.judge_score for row in board.rows], RANK_DECIMALS)
+    assert board.kendall_tau == pytest.approx(kendalltau(human_scores, judge_scores).statistic)
 
 
 def test_calibration_stores_a_new_version_and_reports_held_out_figures(demo_campaign):

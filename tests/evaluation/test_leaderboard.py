@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotate.models import Assignment, Campaign, Clip, Episode, Rating, Team
-from evaluation import selectors, services
+from evaluation import selectors
 from evaluation.scoring import point_scores
 from tests.factories import (
     AssignmentFactory,
@@ -115,8 +115,8 @@ def _fast_passwords(settings):
 
 def test_scores_follow_the_protocol_with_missing_clips_counting_zero():
     data = rated_campaign(n_teams=2, n_tasks=2, n_episodes=3, skip={(1, 0, 2)})
-    result = services.campaign_leaderboard(
-        campaign=data.campaign, parameters=services.ScoringParameters(n_boot=200)
+    result = selectors.campaign_leaderboard(
+        campaign=data.campaign, parameters=selectors.ScoringParameters(n_boot=200)
     )
     for standing in result.board.teams:
         task_scores = []
@@ -154,8 +154,8 @@ def test_only_current_clips_of_the_rated_set_count():
     assert set(mine["episode"]) == {"episode_0"}
     assert set(mine["submission_version"]) == {2}
     assert "episode_2" not in set(frame["episode"])
-    result = services.campaign_leaderboard(
-        campaign=data.campaign, parameters=services.ScoringParameters(n_boot=50)
+    result = selectors.campaign_leaderboard(
+        campaign=data.campaign, parameters=selectors.ScoringParameters(n_boot=50)
     )
     # S = (3 + 0) / 2 over the rated set {episode_0, episode_1}.
     assert result.board.standing(team.name).final_score == pytest.approx(1.5)
@@ -163,8 +163,8 @@ def test_only_current_clips_of_the_rated_set_count():
 
 def test_service_agrees_with_the_core_on_the_same_frame():
     data = rated_campaign(n_teams=4, n_tasks=2, n_episodes=4, seed=3)
-    result = services.campaign_leaderboard(
-        campaign=data.campaign, parameters=services.ScoringParameters(n_boot=100, seed=3)
+    result = selectors.campaign_leaderboard(
+        campaign=data.campaign, parameters=selectors.ScoringParameters(n_boot=100, seed=3)
     )
     frame = selectors.ratings_frame(campaign=data.campaign, detailed=False)
     points = point_scores(ratings=frame, rated_set=selectors.rated_set(campaign=data.campaign))
@@ -184,8 +184,8 @@ def test_coverage_counts_ratings_in_against_clips_times_raters():
 def test_a_team_without_ratings_is_ranked_at_zero_and_flagged():
     data = rated_campaign(n_teams=2, n_tasks=1, n_episodes=2)
     SubmissionFactory(team=TeamFactory(campaign=data.campaign, name="late"), version=1)
-    result = services.campaign_leaderboard(
-        campaign=data.campaign, parameters=services.ScoringParameters(n_boot=50)
+    result = selectors.campaign_leaderboard(
+        campaign=data.campaign, parameters=selectors.ScoringParameters(n_boot=50)
     )
     assert result.teams_without_ratings == ["late"]
     assert result.board.standing("late").final_score == 0.0
@@ -194,14 +194,14 @@ def test_a_team_without_ratings_is_ranked_at_zero_and_flagged():
 def test_empty_campaign_gives_a_clear_error():
     campaign = CampaignFactory()
     TaskFactory(campaign=campaign)
-    with pytest.raises(services.ScoringRequestError, match="no team with a submission"):
-        services.campaign_leaderboard(campaign=campaign)
+    with pytest.raises(selectors.ScoringRequestError, match="no team with a submission"):
+        selectors.campaign_leaderboard(campaign=campaign)
 
 
 def _leaderboard_queries(campaign: Campaign) -> int:
     with CaptureQueriesContext(connection) as queries:
-        services.campaign_leaderboard(
-            campaign=campaign, parameters=services.ScoringParameters(n_boot=20)
+        selectors.campaign_leaderboard(
+            campaign=campaign, parameters=selectors.ScoringParameters(n_boot=20)
         )
     return len(queries)
 
@@ -211,12 +211,12 @@ def test_query_count_does_not_grow_with_the_data(django_assert_max_num_queries):
     large = rated_campaign(n_teams=6, n_tasks=3, n_episodes=4, n_raters=3, slug="large")
     assert Rating.objects.filter(clip__submission__team__campaign=large.campaign).count() == 216
     with django_assert_max_num_queries(6):
-        services.campaign_leaderboard(
-            campaign=small.campaign, parameters=services.ScoringParameters(n_boot=20)
+        selectors.campaign_leaderboard(
+            campaign=small.campaign, parameters=selectors.ScoringParameters(n_boot=20)
         )
     with django_assert_max_num_queries(6):
-        services.campaign_leaderboard(
-            campaign=large.campaign, parameters=services.ScoringParameters(n_boot=20)
+        selectors.campaign_leaderboard(
+            campaign=large.campaign, parameters=selectors.ScoringParameters(n_boot=20)
         )
     assert _leaderboard_queries(small.campaign) == _leaderboard_queries(large.campaign)
 
@@ -254,10 +254,10 @@ def test_pseudonyms_depend_on_the_secret_key(settings):
 
 def test_input_hash_changes_with_a_score_and_not_with_a_comment():
     data = rated_campaign(n_teams=2, n_tasks=1, n_episodes=2)
-    parameters = services.ScoringParameters(n_boot=20)
+    parameters = selectors.ScoringParameters(n_boot=20)
 
     def current_hash() -> str:
-        return services.campaign_leaderboard(
+        return selectors.campaign_leaderboard(
             campaign=data.campaign, parameters=parameters
         ).input_hash
 
@@ -272,18 +272,18 @@ def test_input_hash_changes_with_a_score_and_not_with_a_comment():
         score=new_score, final_state=answers[0], clean=answers[1], motion=answers[2]
     )
     assert current_hash() != original
-    seeded = services.campaign_leaderboard(
-        campaign=data.campaign, parameters=services.ScoringParameters(n_boot=20, seed=9)
+    seeded = selectors.campaign_leaderboard(
+        campaign=data.campaign, parameters=selectors.ScoringParameters(n_boot=20, seed=9)
     )
     assert seeded.input_hash != current_hash()
 
 
 def test_comparison_of_a_team_with_itself_or_a_stranger_is_refused():
     data = rated_campaign(n_teams=2, n_tasks=1, n_episodes=2)
-    with pytest.raises(services.ScoringRequestError, match="nobody"):
-        services.campaign_comparison(campaign=data.campaign, candidate="nobody", incumbent="team0")
-    with pytest.raises(services.ScoringRequestError, match="margin"):
-        services.campaign_comparison(
+    with pytest.raises(selectors.ScoringRequestError, match="nobody"):
+        selectors.campaign_comparison(campaign=data.campaign, candidate="nobody", incumbent="team0")
+    with pytest.raises(selectors.ScoringRequestError, match="margin"):
+        selectors.campaign_comparison(
             campaign=data.campaign, candidate="team1", incumbent="team0", margin=-1.0
         )
 
@@ -296,12 +296,12 @@ def test_clearly_better_team_passes_the_gate():
     Rating.objects.filter(clip__submission__team=data.teams[1]).update(
         score=0, final_state=False, clean=None, motion=False
     )
-    result = services.campaign_comparison(
+    result = selectors.campaign_comparison(
         campaign=data.campaign, candidate="team0", incumbent="team1", margin=1.0, n_boot=500
     )
     assert result.comparison.difference == pytest.approx(3.0)
     assert result.comparison.verdict == "pass"
-    reverse = services.campaign_comparison(
+    reverse = selectors.campaign_comparison(
         campaign=data.campaign, candidate="team1", incumbent="team0", n_boot=500
     )
     assert reverse.comparison.verdict == "fail"

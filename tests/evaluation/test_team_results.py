@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from annotate.models import Campaign, Episode, Rating, Team
 from annotate.selectors import current_submissions
 from annotate.services import campaign_state_change
-from annotate.services.demo import demo_ratings_simulate
+from demo.campaign import demo_ratings_simulate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from annotate.demo.render import DEFAULT_TEAMS, render_demo
-from annotate.demo.scene import CAMERAS
 from annotate.media import composite_side_by_side
+from demo.render import DEFAULT_TEAMS, render_demo
+from demo.scene import CAMERAS
 from evaluation.judges.base import Pair
 
 

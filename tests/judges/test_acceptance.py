@@ -24,7 +24,7 @@ EPISODES = 4
 
 @pytest.fixture(scope="module")
 def demo_campaign(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    render = pytest.importorskip("annotate.demo.render")
+    render = pytest.importorskip("demo.render")
     folder = tmp_path_factory.mktemp("demo_pairs")
     pairs, rows = [], []
     for task in TASKS:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from evaluation.judges import build_judge, get_judge, judge_config, judges_available
+from evaluation.judges import build_judge, judge_config, judges_available
 from evaluation.judges.base import JudgeError, JudgeVerdict, rubric_tree
 from evaluation.judges.baseline import BaselineJudge
 from tests.judges.clips import moving_square_scene, write_clip
@@ -56,21 +56,23 @@ JUDGES = {
 }
 
 
+def _configured(name: str):
+    config = judge_config(name)
+    return build_judge(name=name, backend=config["BACKEND"], options=config["OPTIONS"])
+
+
 @override_settings(JUDGES=JUDGES)
-def test_judges_are_built_from_settings_once() -> None:
-    get_judge.cache_clear()
-    try:
-        assert judges_available() == ["baseline", "broken", "small"]
-        small = get_judge("small")
-        assert isinstance(small, BaselineJudge) and small.size == 32 and small.name == "small"
-        assert get_judge("small") is small
-        assert small.version != get_judge("baseline").version
-        with pytest.raises(JudgeError, match="unknown judge 'nope'"):
-            get_judge("nope")
-        with pytest.raises(JudgeError, match="cannot import"):
-            get_judge("broken")
-    finally:
-        get_judge.cache_clear()
+def test_judges_are_built_from_the_settings_as_they_are_now() -> None:
+    assert judges_available() == ["baseline", "broken", "small"]
+    small = _configured("small")
+    assert isinstance(small, BaselineJudge) and small.size == 32 and small.name == "small"
+    assert small.version != _configured("baseline").version
+    with override_settings(JUDGES={**JUDGES, "small": {**JUDGES["small"], "OPTIONS": {}}}):
+        assert _configured("small").size == 64  # no judge built earlier is kept
+    with pytest.raises(JudgeError, match="unknown judge 'nope'"):
+        _configured("nope")
+    with pytest.raises(JudgeError, match="cannot import"):
+        _configured("broken")
 
 
 @override_settings(JUDGES=JUDGES)

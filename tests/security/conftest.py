@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from annotate.models import Assignment, Campaign, ImportJob, Team
 from annotate.selectors import user_may_see_asset
-from annotate.services.demo import demo_ratings_simulate
+from demo.campaign import demo_ratings_simulate
 from evaluation import services as evaluation_services
 from evaluation.models import JudgeRun
 

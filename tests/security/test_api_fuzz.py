@@ -25,7 +25,8 @@ from schemathesis.checks import (
 
 from annotate.models import Assignment, ImportJob, Submission
 from annotate.services import api_token_issue
-from annotate.services.demo import demo_ratings_simulate
+from annotate.services.review import rater_exclude
+from demo.campaign import demo_ratings_simulate
 
 CHECKS = [
     not_a_server_error,
@@ -54,6 +55,14 @@ def _real_rows(campaign) -> dict[str, list]:
     annotator_assignments = Assignment.objects.filter(
         campaign=campaign, annotator__username="annotator1"
     ).order_by("pk")
+    exclusion = rater_exclude(
+        campaign=campaign,
+        annotator=Assignment.objects.filter(campaign=campaign, annotator__username="annotator2")
+        .first()
+        .annotator,
+        reason="a row for the lift endpoint",
+        by=None,
+    )
     return {
         "slug": [campaign.slug],
         "run_id": [run.pk],
@@ -64,6 +73,13 @@ def _real_rows(campaign) -> dict[str, list]:
         "submission_id": list(
             Submission.objects.filter(team__campaign=campaign).values_list("pk", flat=True)
         ),
+        "clip_id": list(
+            Assignment.objects.filter(campaign=campaign)
+            .order_by("clip_id")
+            .values_list("clip_id", flat=True)
+            .distinct()[:5]
+        ),
+        "exclusion_id": [exclusion.pk],
     }
 
 

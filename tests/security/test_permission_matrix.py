@@ -133,6 +133,31 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "api/tokens/": Probe(API_STAFF, "post", data={"username": OTHER_ANNOTATOR}, json=True),
     "api/tokens/<str:username>/": Probe(API_STAFF, "delete"),
+    # Quality control API (annotate/api/quality.py). The world has no practice example and
+    # no attempt: refusals past the gate are 400s.
+    "api/campaigns/<slug:slug>/quality/settings/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "put", data={"gold_every": -1}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/quality/examples/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "post", data={}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/quality/examples/import/": Probe(API_STAFF_400, "post", data={}),
+    "api/campaigns/<slug:slug>/quality/examples/<int:clip_id>/": Probe(API_STAFF_400, "delete"),
+    "api/campaigns/<slug:slug>/quality/qualifications/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/quality/qualifications/<str:username>/reset/": Probe(
+        API_STAFF_400, "post"
+    ),
+    "api/campaigns/<slug:slug>/quality/gold/apply/": Probe(API_STAFF, "post"),
+    "api/campaigns/<slug:slug>/quality/gold-accuracy/": Probe(API_STAFF),
+    # The practice round is the campaign's annotators' own; organizers and the team member
+    # take no part in it (404).
+    "api/campaigns/<slug:slug>/practice/": Probe((401, OK, OK, 404, 404, 404)),
+    "api/campaigns/<slug:slug>/practice/start/": Probe((401, 400, 400, 404, 404, 404), "post"),
+    "api/campaigns/<slug:slug>/practice/answers/": Probe(
+        (401, 400, 400, 404, 404, 404), "post", data={"step": 1, "score": 2}, json=True
+    ),
     # Team API (annotate/api/teams.py, evaluation/api/team_results.py). The world's job is a
     # reference import, not the team's; its campaign is open, so no result is out.
     "api/campaigns/<slug:slug>/submissions/": [
@@ -170,6 +195,31 @@ TABLE: dict[str, Probe | list[Probe]] = {
     "api/campaigns/<slug:slug>/agreement/figures/<str:name>.<str:fmt>": Probe(
         API_STAFF, kwargs={"name": "task-agreement", "fmt": "svg"}, query="bootstrap=20"
     ),
+    # Quality review API (evaluation/api/raters.py). The world has no exclusion and no
+    # decision: lifting finds nothing (404), withdrawing is refused (400).
+    "api/campaigns/<slug:slug>/raters/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/raters/thresholds/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "patch", data={"adjudication_range": 9}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/raters/exclusions/": [
+        Probe(API_STAFF),
+        Probe(API_STAFF_400, "post", data={}, json=True),
+    ],
+    "api/campaigns/<slug:slug>/raters/exclusions/<int:exclusion_id>/lift/": Probe(
+        (401, 403, 403, 404, 404), "post", kwargs={"exclusion_id": 1}, data={"reason": "x"}
+    ),
+    "api/campaigns/<slug:slug>/adjudication/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/adjudication/actions/": Probe(API_STAFF),
+    "api/campaigns/<slug:slug>/adjudication/<int:clip_id>/extra-rater/": Probe(
+        API_STAFF, "post", data={}, json=True
+    ),
+    "api/campaigns/<slug:slug>/adjudication/<int:clip_id>/decision/": Probe(
+        API_STAFF_400, "post", data={"score": 9, "reason": "x"}, json=True
+    ),
+    "api/campaigns/<slug:slug>/adjudication/<int:clip_id>/withdrawal/": Probe(
+        API_STAFF_400, "post", data={"reason": "x"}, json=True
+    ),
     # Annotator pages.
     "queue/": Probe(SIGNED_IN),
     "rate/next": Probe(SIGNED_IN, "post"),
@@ -193,6 +243,15 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "organize/<slug:slug>/guideline/": Probe(STAFF_PAGE),
     "campaigns/<slug:slug>/guideline/": Probe((*SIGNED_IN, 404)),
+    # The practice round (annotate/views/quality.py); organizers are sent to their own page.
+    "campaigns/<slug:slug>/practice/": Probe((*SIGNED_IN, 404)),
+    "campaigns/<slug:slug>/practice/start": Probe((LOGIN, OK, OK, 404, 404, 404), "post"),
+    "campaigns/<slug:slug>/practice/<int:step>/": Probe(
+        (LOGIN, OK, OK, 404, 404, 404), kwargs={"step": 1}
+    ),
+    "campaigns/<slug:slug>/practice/<int:step>/answer": Probe(
+        (LOGIN, OK, OK, 404, 404, 404), "post", kwargs={"step": 1}, data={"score": 2}
+    ),
     "organize/<slug:slug>/import": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/": Probe(STAFF_PAGE),
     "organize/<slug:slug>/people/import": Probe(STAFF_FORM_400, "post", data={}),
@@ -226,7 +285,19 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "organize/<slug:slug>/assignments/move": Probe(STAFF_PAGE, "post", data=MOVE),
     "organize/<slug:slug>/assignments/reclaim": Probe(STAFF_PAGE, "post"),
-    # Team pages (annotate/team_views.py, evaluation/team_views.py).
+    # Quality control pages (annotate/views/quality.py): a refusal is said on the page.
+    "organize/<slug:slug>/quality/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/quality/settings": Probe(
+        STAFF_PAGE,
+        "post",
+        data={"practice_pass_count": 4, "practice_pass_mode": "exact", "gold_every": 10},
+    ),
+    "organize/<slug:slug>/quality/examples/mark": Probe(STAFF_PAGE, "post", data={}),
+    "organize/<slug:slug>/quality/examples/upload": Probe(STAFF_PAGE, "post", data={}),
+    "organize/<slug:slug>/quality/examples/<int:clip_id>/unmark": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/quality/qualifications/<str:username>/reset": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/quality/gold/apply": Probe(STAFF_PAGE, "post"),
+    # Team pages (annotate/views/teams.py, evaluation/views/teams.py).
     "teams/<slug:slug>/": Probe(TEAM_PAGE),
     "teams/<slug:slug>/upload": Probe(TEAM_PAGE, "post", data={}),
     "teams/<slug:slug>/uploads/<int:job_id>.json": Probe((LOGIN, 403, 403, 403, 403, 404)),
@@ -266,6 +337,24 @@ TABLE: dict[str, Probe | list[Probe]] = {
         STAFF_PAGE, kwargs={"fmt": "csv"}, query="boot=20"
     ),
     "organize/<slug:slug>/agreement/pair/<int:clip_id>/": Probe(STAFF_PAGE),
+    # Quality review pages (evaluation/views/raters.py): a refusal is said on the page.
+    "organize/<slug:slug>/raters/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/raters/report.<str:fmt>": Probe(STAFF_PAGE, kwargs={"fmt": "csv"}),
+    "organize/<slug:slug>/raters/figure.<str:fmt>": Probe(STAFF_PAGE, kwargs={"fmt": "svg"}),
+    "organize/<slug:slug>/raters/thresholds": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/raters/exclude": Probe(STAFF_FORM_400, "post", data={}),
+    "organize/<slug:slug>/raters/exclusions/<int:exclusion_id>/lift": Probe(
+        (LOGIN, 403, 403, 404, 404), "post", kwargs={"exclusion_id": 1}, data={"reason": "x"}
+    ),
+    "organize/<slug:slug>/adjudication/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/adjudication/actions.<str:fmt>": Probe(STAFF_PAGE, kwargs={"fmt": "csv"}),
+    "organize/<slug:slug>/adjudication/<int:clip_id>/extra-rater": Probe(STAFF_PAGE, "post"),
+    "organize/<slug:slug>/adjudication/<int:clip_id>/decide": Probe(
+        STAFF_FORM_400, "post", data={}
+    ),
+    "organize/<slug:slug>/adjudication/<int:clip_id>/withdraw": Probe(
+        STAFF_FORM_400, "post", data={"reason": "x"}
+    ),
 }
 
 

@@ -27,7 +27,7 @@ def test_a_script_with_an_organizer_token_reaches_the_organizer_api(organizer, c
     key = api_token_issue(user=organizer, by=organizer)
     response = script(key).get("/api/campaigns/")
     assert response.status_code == 200
-    assert [row["slug"] for row in response.json()] == ["cvpr"]
+    assert [row["slug"] for row in response.json()["results"]] == ["cvpr"]
 
 
 def test_an_annotator_token_does_not_open_the_organizer_api(organizer, annotator):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -8,13 +9,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Campaign
-from annotate.services.demo import (
+from demo.campaign import (
+    DemoWorkdirServed,
     demo_accounts,
     demo_campaign_create,
     demo_campaign_delete,
     demo_ratings_simulate,
 )
 
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 KEPT = (
     "The demo campaign {slug!r} exists, kept with its ratings: "
     "`make demo-reset` (or demo_data --reset) starts over."
@@ -78,16 +81,23 @@ class Command(BaseCommand):
 
     def _create(self, *, slug, reset, seed, tasks, episodes, workdir, no_ratings, **options):
         started = time.perf_counter()
-        workdir = workdir or Path(settings.VAR_DIR) / "demo-footage"
-        result = demo_campaign_create(
-            workdir=workdir,
-            slug=slug,
-            seed=seed,
-            n_tasks=tasks,
-            episodes_per_task=episodes,
-            replace=reset,
-            log=lambda message: self.stdout.write(f"· {message}"),
-        )
+        if not SLUG_RE.match(slug):
+            raise CommandError(f"--slug must be letters, digits, '-' or '_', got {slug!r}")
+        # One folder per slug: a second demo campaign must not overwrite the first one's truth.
+        default = "demo-footage" if slug == "demo" else f"demo-footage-{slug}"
+        workdir = workdir or Path(settings.VAR_DIR) / default
+        try:
+            result = demo_campaign_create(
+                workdir=workdir,
+                slug=slug,
+                seed=seed,
+                n_tasks=tasks,
+                episodes_per_task=episodes,
+                replace=reset,
+                log=lambda message: self.stdout.write(f"· {message}"),
+            )
+        except DemoWorkdirServed as exc:
+            raise CommandError(str(exc)) from None
         if not no_ratings:
             rated = demo_ratings_simulate(campaign=result.campaign, seed=seed)
             self.stdout.write(

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.assignment_selectors import plan_summary
 from annotate.models import Campaign
+from annotate.selectors.assignments import plan_summary
 from annotate.services import AssignmentError, assignment_plan_apply, assignment_plan_preview
 
 

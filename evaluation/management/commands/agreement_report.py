@@ -8,10 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Campaign
+from evaluation import exports
 from evaluation.scoring import ScoringInputError
-from evaluation.services import agreement as service
+from evaluation.selectors import agreement as agreement_selectors
 
-WRITERS = {".json": service.report_json, ".csv": service.report_csv}
+WRITERS = {".json": exports.report_json, ".csv": exports.report_csv}
 
 
 class Command(BaseCommand):
@@ -32,10 +33,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--bootstrap",
             type=int,
-            default=service.DEFAULT_RESAMPLES,
+            default=agreement_selectors.DEFAULT_RESAMPLES,
             help="bootstrap resamples (0: no intervals)",
         )
         parser.add_argument("--seed", type=int, help="bootstrap seed (default: the campaign's)")
+        parser.add_argument(
+            "--with-excluded", action="store_true", help="put excluded raters' ratings back in"
+        )
+        parser.add_argument(
+            "--with-gold", action="store_true", help="put the gold checks' ratings in"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         output = Path(options["output"])
@@ -49,10 +56,17 @@ class Command(BaseCommand):
             run = (
                 None
                 if options["humans_only"]
-                else service.judge_run_of(campaign=campaign, run_id=options["judge_run"])
+                else agreement_selectors.judge_run_of(
+                    campaign=campaign, run_id=options["judge_run"]
+                )
             )
-            result = service.campaign_agreement(
-                campaign=campaign, run=run, n_boot=options["bootstrap"], seed=options["seed"]
+            result = agreement_selectors.campaign_agreement(
+                campaign=campaign,
+                run=run,
+                n_boot=options["bootstrap"],
+                seed=options["seed"],
+                with_excluded=options["with_excluded"],
+                with_gold=options["with_gold"],
             )
         except ScoringInputError as error:
             raise CommandError(str(error)) from error

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Campaign
-from evaluation import services
+from evaluation import exports, selectors
 from evaluation.scoring import MAX_RESAMPLES, ScoringInputError
 
 
@@ -21,8 +21,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("campaign", help="campaign slug")
-        parser.add_argument("--what", choices=services.EXPORT_KINDS, default="rankings")
-        parser.add_argument("--format", choices=services.EXPORT_FORMATS, default="csv")
+        parser.add_argument("--what", choices=exports.EXPORT_KINDS, default="rankings")
+        parser.add_argument("--format", choices=exports.EXPORT_FORMATS, default="csv")
         parser.add_argument("--output", help="file to write; standard output when left out")
         parser.add_argument(
             "--bootstrap",
@@ -40,10 +40,10 @@ class Command(BaseCommand):
         if output is None and options["format"] == "xlsx":
             raise CommandError("an XLSX export is binary: give --output PATH")
         try:
-            parameters = services.ScoringParameters.for_campaign(
+            parameters = selectors.ScoringParameters.for_campaign(
                 campaign=campaign, n_boot=options["bootstrap"]
             )
-            file = services.campaign_export(
+            file = exports.campaign_export(
                 campaign=campaign,
                 what=options["what"],
                 fmt=options["format"],

@@ -20,7 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("campaign", help="campaign slug")
         parser.add_argument("--judge", default="baseline", help="a name from settings.JUDGES")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--l2", type=float, default=0.05, help="penalty on the coefficients")
+        parser.add_argument(
+            "--l2",
+            type=float,
+            default=None,
+            help="fix the penalty strength; by default it is chosen by cross-validation over "
+            "teams, as on the judge page and in the API",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -38,7 +44,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"calibrated {outcome.judge_version} on {outcome.pairs} clips of judge run "
-            f"{outcome.run.pk} ({outcome.groups} teams, {outcome.folds} folds held out by team)"
+            f"{outcome.run.pk} ({outcome.groups} teams, {outcome.folds} folds held out by team, "
+            f"penalty {outcome.judge_version.metrics['l2']:g})"
         )
         self.stdout.write(f"{'':14}{'exact':>8}{'within 1':>10}{'quad. kappa':>13}")
         for label, figures in (

@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from annotate.models import Campaign
-from evaluation import judge_selectors, services
+from evaluation import services
 from evaluation.models import JudgeRun
-from evaluation.services.judging import MAX_CHUNK_SIZE
+from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judge_runs import MAX_CHUNK_SIZE
 
 
 class Command(BaseCommand):

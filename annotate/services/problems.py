@@ -1,0 +1,159 @@
+"""Problem reports: an annotator flags a pair as broken instead of rating it.
+
+A report is not a rating. It takes the clip out of the annotator's way at once (the
+queue moves on; :mod:`annotate.services.ratings` hands out no held clip) and puts it on
+the organizer's adjudication page. While it is open the clip is held for everybody:
+its unrated assignments wait, the planner plans it to no one new and adjudication asks
+no extra rater for it (:mod:`annotate.selectors.problems`).
+
+The organizer resolves it one of two ways, for every open report of the clip at once:
+
+- ``fixed``: the clip is handed out again; its unrated assignments start afresh
+  (pending, their clocks cleared, as the pair may have changed);
+- ``excluded``: the clip stays out of rating for good. Ratings given before stay as
+  they are; a clip left with none counts 0, as a rejected file does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotate.models import Assignment, Campaign, ProblemReport
+from annotate.selectors import current_submissions
+
+TEXT_MAX_CHARS = 2000
+RESOLUTIONS = (ProblemReport.Status.FIXED, ProblemReport.Status.EXCLUDED)
+
+
+class ProblemRefused(ValidationError):
+    """A problem report or resolution that cannot be accepted; the message says why."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _text(text: str | None, *, what: str) -> str:
+    cleaned = (text or "").strip()
+    if len(cleaned) > TEXT_MAX_CHARS:
+        raise ProblemRefused(f"{what} has {len(cleaned)} characters; at most {TEXT_MAX_CHARS}")
+    return cleaned
+
+
+@transaction.atomic
+def problem_report(
+    *, assignment: Assignment, user, reason: str, text: str = "", now: dt.datetime | None = None
+) -> ProblemReport:
+    """Report the assignment's pair as broken, with a reason (and words, for "other").
+
+    Refused for someone else's clip, a clip already rated (revise the rating, and say it
+    in its comment), a campaign that takes no rating, a clip of a replaced version, and
+    a clip the organizer already excluded. Sending the same report twice stores one.
+    """
+    if assignment.annotator_id != user.pk:
+        raise ProblemRefused("this clip is not assigned to you")
+    assignment = (
+        Assignment.objects.select_for_update().select_related("campaign").get(pk=assignment.pk)
+    )
+    if reason not in ProblemReport.Reason.values:
+        raise ProblemRefused(
+            f"reason {reason!r} is not one of {', '.join(ProblemReport.Reason.values)}"
+        )
+    text = _text(text, what="the description")
+    if reason == ProblemReport.Reason.OTHER and not text:
+        raise ProblemRefused('say in a few words what is wrong: the reason is "other"')
+    campaign = assignment.campaign
+    if not campaign.accepts_ratings:
+        raise ProblemRefused(f"the campaign is {campaign.state}: it takes no report now")
+    if assignment.status == Assignment.Status.DONE:
+        raise ProblemRefused(
+            "this clip is rated already: revise the rating and say what is wrong in its comment"
+        )
+    if not current_submissions().filter(clips=assignment.clip_id).exists():
+        raise ProblemRefused("this clip belongs to a submission version that was replaced")
+    if ProblemReport.objects.filter(
+        clip_id=assignment.clip_id, status=ProblemReport.Status.EXCLUDED
+    ).exists():
+        raise ProblemRefused("this pair was reported before and the organizer left it out")
+    held = ProblemReport.objects.filter(assignment=assignment, status=ProblemReport.Status.OPEN)
+    if (existing := held.first()) is not None:
+        return existing  # a double click, a resent form: the report stands
+    try:
+        with transaction.atomic():
+            return ProblemReport.objects.create(
+                campaign=campaign,
+                clip_id=assignment.clip_id,
+                assignment=assignment,
+                reporter=user,
+                reason=reason,
+                text=text,
+                created_at=_now(now),
+            )
+    except IntegrityError:  # the same report, stored meanwhile by another request
+        return held.get()
+
+
+@transaction.atomic
+def problem_resolve(
+    *,
+    campaign: Campaign,
+    report_id: int,
+    resolution: str,
+    by,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> list[ProblemReport]:
+    """Resolve an open report, and every other open report of its clip, the same way.
+
+    ``fixed`` hands the clip out again (its unrated work back to pending, clocks
+    cleared); ``excluded`` keeps it out of rating and needs a note saying why. Returns
+    the reports resolved.
+    """
+    if resolution not in RESOLUTIONS:
+        raise ProblemRefused(
+            f"a report is resolved as {' or '.join(RESOLUTIONS)}, not {resolution!r}"
+        )
+    note = _text(note, what="the note")
+    if resolution == ProblemReport.Status.EXCLUDED and not note:
+        raise ProblemRefused("excluding a clip needs a note saying why")
+    is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
+    report = (
+        ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
+        if is_id
+        else None
+    )
+    if report is None:
+        raise ProblemRefused(f"campaign {campaign.slug!r} has no problem report {report_id!r}")
+    if report.status != ProblemReport.Status.OPEN:
+        raise ProblemRefused(
+            f"this report was resolved already ({report.status}, "
+            f"{report.resolved_at:%Y-%m-%d %H:%M})"
+        )
+    at = _now(now)
+    reports = list(
+        ProblemReport.objects.select_for_update()
+        .filter(clip_id=report.clip_id, status=ProblemReport.Status.OPEN)
+        .order_by("pk")
+    )
+    for each in reports:
+        each.status, each.resolved_at, each.resolved_by = resolution, at, by
+        each.resolution_note = note
+        each.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    if resolution == ProblemReport.Status.FIXED:
+        Assignment.objects.filter(clip_id=report.clip_id).exclude(
+            status=Assignment.Status.DONE
+        ).update(status=Assignment.Status.PENDING, started_at=None)
+    return reports
+
+
+__all__ = [
+    "RESOLUTIONS",
+    "TEXT_MAX_CHARS",
+    "ProblemRefused",
+    "problem_report",
+    "problem_resolve",
+]

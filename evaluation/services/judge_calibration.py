@@ -1,0 +1,118 @@
+"""Calibration of a judge on a campaign's human ratings, stored as a new judge version."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+from django.utils.module_loading import import_string
+
+from annotate.models import Campaign
+from evaluation.models import JudgeRun, JudgeVersion
+from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judges import JudgingError, judge_build_configured, judge_settings_entry
+
+
+@dataclass(frozen=True)
+class CalibrationOutcome:
+    judge_version: JudgeVersion  # the new, calibrated version
+    run: JudgeRun  # whose verdict features were fitted
+    pairs: int
+    groups: int
+    folds: int
+    calibrated: dict[str, float]  # held-out exact, within_one, quadratic_kappa
+    uncalibrated: dict[str, float]
+    majority: dict[str, float]
+
+    @property
+    def improves(self) -> bool:
+        """Whether the calibration beats the uncalibrated judge held out (by quadratic kappa)."""
+        return self.calibrated["quadratic_kappa"] > self.uncalibrated["quadratic_kappa"]
+
+
+def _takes_calibration(backend: str) -> bool:
+    try:
+        backend_class = import_string(backend)
+    except ImportError:
+        return False
+    return "calibration" in inspect.signature(backend_class).parameters
+
+
+FEATURE_EXCLUDED_COLUMNS = ("clip_id", "team", "verdict_score", "human")
+
+
+def judge_calibrate(
+    *, campaign: Campaign, judge_name: str, seed: int = 0, l2: float | None = None
+) -> CalibrationOutcome:
+    """Fit the judge's features to human consensus scores and store the result as a new version.
+
+    Uses the latest completed run of ``judge_name`` on ``campaign`` and the clips that
+    humans rated (consensus: the median of a clip's ratings, halves rounded up).
+    Held-out figures come from cross-validation that leaves each team out of the fit
+    that scores it. ``l2`` None, the one default of the page, the API and the command,
+    chooses the penalty by an inner cross-validation over teams (a fixed 0.05 lost to
+    the uncalibrated judge, see docs/judges.md); a number fixes it.
+    """
+    from evaluation.judges.calibration import (
+        CalibrationError,
+        cross_validate,
+        fit_calibration,
+        usable_feature_names,
+    )
+
+    config = judge_settings_entry(judge_name)
+    if not _takes_calibration(config["BACKEND"]):
+        raise JudgingError(f"judge {judge_name!r} ({config['BACKEND']}) takes no calibration")
+    run = judge_selectors.latest_completed_run(campaign=campaign, judge_name=judge_name)
+    if run is None:
+        raise JudgingError(
+            f"judge {judge_name!r} has no completed run on campaign {campaign.slug!r}: run it first"
+        )
+    data = judge_selectors.calibration_dataset(run=run)
+    if data.empty:
+        raise JudgingError(f"no clip of judge run {run.pk} is both judged and rated by humans")
+    features = data.drop(columns=list(FEATURE_EXCLUDED_COLUMNS)).apply(
+        lambda column: column.astype("float64")
+    )
+    uncalibrated = (
+        features["tree_score"] if "tree_score" in features.columns else data["verdict_score"]
+    ).to_numpy(dtype=np.float64)
+    try:
+        figures = cross_validate(
+            features=features,
+            scores=data["human"].to_numpy(),
+            groups=data["team"].to_numpy(),
+            seed=seed,
+            l2=l2,
+            uncalibrated_scores=uncalibrated,
+        )
+        model = fit_calibration(
+            features=features,
+            scores=data["human"].to_numpy(),
+            groups=data["team"].to_numpy(),
+            seed=seed,
+            l2=l2,
+            feature_names=usable_feature_names(features),
+        )
+    except CalibrationError as exc:
+        raise JudgingError(f"cannot calibrate judge {judge_name!r} on run {run.pk}: {exc}") from exc
+    base_options = {key: value for key, value in run.judge.options.items() if key != "calibration"}
+    options = {**base_options, "calibration": model.to_dict()}
+    version = judge_build_configured(name=judge_name, options=options).version
+    metrics = {**figures, "run": run.pk, "seed": seed, "l2": model.l2}
+    calibrated, _ = JudgeVersion.objects.update_or_create(
+        name=judge_name,
+        version=version,
+        defaults={"options": options, "calibrated_on": campaign, "metrics": metrics},
+    )
+    return CalibrationOutcome(
+        judge_version=calibrated,
+        run=run,
+        pairs=figures["pairs"],
+        groups=figures["groups"],
+        folds=figures["folds"],
+        calibrated=figures["calibrated"],
+        uncalibrated=figures["uncalibrated"],
+        majority=figures["majority"],
+    )

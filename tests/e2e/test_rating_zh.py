@@ -1,0 +1,133 @@
+"""The rating page in Simplified Chinese, in a real Chromium whose language is Chinese.
+
+The browser asks for zh-CN, as a Chinese system does; the pages answer in Simplified
+Chinese, the keyboard works as in English, nothing is clipped, and the page runs under
+the strict CSP with its script catalogue. Screenshots: artifacts/rating-page-zh.png and
+artifacts/rating-help-zh.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.models import Rating
+from demo.campaign import DEMO_PASSWORD
+from tests.e2e.test_organizer_layout import LAYOUT_JS as ORGANIZER_LAYOUT_JS
+from tests.e2e.test_rating_flow import USERNAME, checked, press_start, queue_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+# The organizer pages' check that no button is covered, not counting what a closed
+# <details> holds (Chromium keeps its boxes, but does not draw them).
+LAYOUT_JS = ORGANIZER_LAYOUT_JS.replace(
+    'return el.getClientRects().length > 0 && style.visibility !== "hidden"',
+    'return el.getClientRects().length > 0 && !el.closest("details:not([open]) > :not(summary)")'
+    ' && style.visibility !== "hidden"',
+)
+assert LAYOUT_JS != ORGANIZER_LAYOUT_JS
+
+# Boxes whose text does not fit: a label, a button, a score's words, a heading.
+CLIPPED_JS = """
+() => {
+  const problems = [];
+  const boxes = document.querySelectorAll(
+    "#rate button, #rate label, #rate .what, #rate h2, #rate h3, #rate dd, #rate figcaption, " +
+    "#rate .head-progress span, #rate .where span, #rate .question p, .topbar a, .topbar button"
+  );
+  for (const el of boxes) {
+    const style = getComputedStyle(el);
+    if (style.display === "inline" || el.getClientRects().length === 0) continue;
+    if (el.closest("[hidden]") || el.closest("details:not([open]) > :not(summary)")) continue;
+    if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1 && style.overflowY !== "visible") {
+      problems.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${el.innerText.trim().slice(0, 30)}": ` +
+        `${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.fixture
+def chinese_page(browser):
+    """A tab of a browser set to Simplified Chinese (Accept-Language: zh-CN)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    yield tab
+    context.close()
+    assert not errors, f"errors on the page: {errors}"
+
+
+def test_rating_page_in_chinese(
+    live_server, chinese_page, demo_campaign, artifacts, django_user_model
+):
+    page = chinese_page
+    user = django_user_model.objects.get(username=USERNAME)
+    demo_campaign.require_full_watch = False
+    demo_campaign.save()
+    first, second = queue_of(demo_campaign, user)[:2]
+    base = live_server.url
+
+    page.goto(f"{base}/accounts/login/")
+    assert page.get_attribute("html", "lang") == "zh-hans"
+    assert page.inner_text("h1") == "登录"
+    page.fill("input[name=username]", USERNAME)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/queue/")
+    assert page.inner_text("h1") == "我的队列"
+    assert "开始评分" in page.inner_text("main")
+
+    press_start(page)
+    page.wait_for_url(f"{base}/rate/{first.pk}/")
+    page.wait_for_function("() => typeof window.gettext === 'function'")
+    rubric = page.inner_text(".rubric")
+    for expected in (
+        "机器人应完成的动作",
+        "物体最终状态",
+        "是否与参考视频一致",
+        "键盘",
+        "提交并继续",
+    ):
+        assert expected in rubric, expected
+    assert "Does the final object state" not in rubric
+    assert page.inner_text("#where-task").startswith("任务 ")
+
+    # The keyboard is the same in Chinese: n/y answer the questions, digits choose the score.
+    page.keyboard.press("n")
+    page.keyboard.press("y")
+    assert (checked(page, "final_state"), checked(page, "motion"), checked(page, "score")) == (
+        "false",
+        "true",
+        "1",
+    )
+    page.keyboard.press("3")
+    assert (checked(page, "final_state"), checked(page, "clean")) == ("true", "true")
+    page.keyboard.press("c")
+    page.keyboard.type("插入完整,无形变")
+    page.keyboard.press("Escape")
+    assert checked(page, "score") == "3"
+
+    page.keyboard.press("?")
+    assert page.is_visible("#help")
+    help_text = page.inner_text("#help")
+    assert "评分细则" in help_text and "示例 A(2 分)" in help_text
+    assert "参考:将耳朵插入盒子。待评视频同样完成插入且过程无明显形变 → 3 分。" in help_text
+    page.screenshot(path=str(artifacts / "rating-help-zh.png"), full_page=True)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#help")
+
+    if page.evaluate("window.refscorePlayer && window.refscorePlayer.wantPlaying"):
+        page.keyboard.press("Space")  # a steady picture
+    assert page.evaluate(CLIPPED_JS) == []
+    assert page.evaluate(LAYOUT_JS) == []
+    page.screenshot(path=str(artifacts / "rating-page-zh.png"), full_page=True)
+
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/rate/{second.pk}/?done={first.pk}")
+    rating = Rating.objects.get(assignment=first)
+    assert (rating.score, rating.comment) == (3, "插入完整,无形变")
