@@ -61,6 +61,49 @@ visuals, arm motion incoherent with the reference, and an inconsistent final sta
 """
 
 
+# The same in Simplified Chinese, in the protocol's own Chinese wording.
+DEFAULT_GUIDELINE_ZH_HANS = """\
+# 评测方法
+
+播放视频,以参考视频(真机,GT)为基准,判断生成视频与参考视频在结果意义上是否一致\
+(是否都为成功或都为失败)。
+
+每条待评视频记 0~3 分。
+
+# 分数含义与参考示例
+
+## 3 分
+
+与参考视频动作一致,物体最终状态一致,过程中物体无明显形变,物理与碰撞无明显异常。
+
+- 示例(3 分):参考:将耳朵插入盒子。待评视频同样完成插入且过程无明显形变 → 3 分。
+
+## 2 分
+
+最终物体状态与参考一致,但过程中出现物体形变、物理或碰撞不真实,或与参考动作不一致。
+
+- 示例 A(2 分):参考:香蕉放入篮子。待评视频最终香蕉在篮中(状态一致),\
+但过程中香蕉发生形变 → 2 分。
+- 示例 B(2 分):参考:香蕉未放入篮子。待评视频最终也未放入(状态一致),\
+但过程中香蕉与其他物体发生形变 → 2 分。
+
+## 1 分
+
+机械臂整体动作与参考基本一致,但最终物体状态与参考不一致,如成功与失败状态不一致、\
+物体消失等情形。
+
+- 示例 A(1 分):参考:香蕉未在篮中。待评视频最终香蕉在篮中(状态不符),\
+但整体动作与参考相近 → 1 分。
+- 示例 B(1 分):参考:香蕉在篮中。待评视频虽有抓取,但最终香蕉在篮中消失(状态不符),\
+机械臂动作大体正常 → 1 分。
+
+## 0 分
+
+动作与物体状态均与参考不一致;或画面混乱、机械臂动作与参考严重不符且最终状态也不一致等情形。
+"""
+DEFAULT_GUIDELINES = {"en": DEFAULT_GUIDELINE_EN, "zh-hans": DEFAULT_GUIDELINE_ZH_HANS}
+
+
 def _paragraph(lines: list[str]) -> SafeString:
     return format_html("<p>{}</p>", mark_safe("<br>".join(escape(line) for line in lines)))
 

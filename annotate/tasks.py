@@ -1,11 +1,25 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from annotate import services
 
 
-@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500, max_retries=2)
+# A broken video fails for good and the service records why (the asset ends failed): no
+# retry would help. What a retry does help with is the database going away for a moment
+# (a restart, a failover) before the outcome is saved; remaking the copy is idempotent (it
+# is written beside its final name and renamed into place), so the task runs again, up to
+# twice, a few seconds apart.
+@shared_task(
+    acks_late=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=2,
+    retry_backoff=5,
+    retry_jitter=False,
+)
 def media_asset_prepare(asset_id: int) -> str:
     return services.media_asset_prepare(asset_id=asset_id).status
 

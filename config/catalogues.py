@@ -202,7 +202,7 @@ def problems() -> list[str]:
 def _problems_of(extracted: Path, domain: str, locale: str) -> list[str]:
     po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
     fresh = extracted / locale / "LC_MESSAGES" / f"{domain}.po"
-    name = po.relative_to(BASE_DIR)
+    name = f"locale/{po.relative_to(LOCALE_DIR)}"
     if not po.exists():
         return [f"{name}: missing, but the sources have strings for it"] if fresh.exists() else []
     entries = read_po(po)
@@ -226,12 +226,12 @@ def _problems_of(extracted: Path, domain: str, locale: str) -> list[str]:
             found.append(f"{name}: untranslated: {entry.describe()}")
     mo = po.with_suffix(".mo")
     if not mo.exists():
-        found.append(f"{mo.relative_to(BASE_DIR)}: not compiled")
+        found.append(f"locale/{mo.relative_to(LOCALE_DIR)}: not compiled")
     else:
         compiled = extracted / f"{locale}-{domain}.mo"
         _compile(po, compiled)
         if _catalog(compiled) != _catalog(mo):
-            found.append(f"{mo.relative_to(BASE_DIR)}: stale, compile {name} again")
+            found.append(f"locale/{mo.relative_to(LOCALE_DIR)}: stale, compile {name} again")
     return found
 
 

@@ -1,10 +1,10 @@
-"""The interface language: a signed-in person's own choice, kept on the server.
+"""The interface language: the browser's, the switcher's, or the signed-in person's own.
 
 Django's LocaleMiddleware picks the language from the language cookie (set by the
 header's switcher), else from Accept-Language, else English. A signed-in person who
 chose a language keeps it in ``annotate.models.UserPreference``: it wins over both,
-in every browser they sign in from. The choice is read once per session and kept in
-it, so a page costs no query for it.
+in every browser they sign in from. It is put into the session at login
+(``annotate.languages``), so a page costs no query for it.
 """
 
 from __future__ import annotations
@@ -17,32 +17,7 @@ from django.utils import translation
 from django.views import i18n as django_i18n
 from django.views.decorators.http import require_POST
 
-from annotate.models import UserPreference
-
-# Where the session keeps the person's stored choice ("" for none).
-SESSION_KEY = "refscore_language"
-
-
-def supported_language(code: str) -> str | None:
-    """`code` if it is one of settings.LANGUAGES (case aside), else None."""
-    code = (code or "").lower()
-    return code if code in dict(settings.LANGUAGES) else None
-
-
-def stored_language(user) -> str:
-    """The language the person chose, or "" when they left it to the browser."""
-    preference = UserPreference.objects.filter(user=user).only("language").first()
-    return supported_language(preference.language) or "" if preference else ""
-
-
-def language_store(*, user, language: str) -> UserPreference:
-    """Keep `language` as the person's choice (a supported code, or "" for the browser's)."""
-    if language and supported_language(language) is None:
-        raise ValueError(f"{language!r} is not one of {', '.join(dict(settings.LANGUAGES))}")
-    preference, _ = UserPreference.objects.update_or_create(
-        user=user, defaults={"language": language.lower()}
-    )
-    return preference
+from annotate.languages import SESSION_KEY, language_store, stored_language, supported_language
 
 
 class UserLanguageMiddleware:
@@ -59,9 +34,8 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             language = request.session.get(SESSION_KEY)
-            if language is None:
-                language = stored_language(user)
-                request.session[SESSION_KEY] = language
+            if language is None:  # a session begun before the choice was kept in it
+                language = request.session[SESSION_KEY] = stored_language(user=user)
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language

@@ -284,3 +284,38 @@ def test_exports_keep_english_column_names_in_chinese(staff_client, organizer):
     assert header == next(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
     assert {"task", "team", "episode", "rater", "score"} <= set(header)
     assert all(column.isascii() for column in header)
+
+
+def test_the_guideline_in_the_readers_language(client, work):
+    from annotate.services import campaign_create, guideline_save
+
+    campaign = campaign_create(slug="guided", name="Guided")
+    AssignmentFactory(
+        annotator=work["annotator"],
+        campaign=campaign,
+        clip=ClipFactory(submission__team__campaign=campaign),
+    )
+    client.force_login(work["annotator"])
+    url = reverse("guideline", args=["guided"])
+    # The protocol's text, in Chinese for a Chinese reader.
+    chinese = text_of(client.get(url, **ZH))
+    for sentence in PROTOCOL_ZH:
+        assert unicodedata.normalize("NFKC", sentence) in chinese.replace("\n", ""), sentence
+    assert "How to rate" in text_of(client.get(url, **EN))
+
+    # The organizers rewrote the English one: a Chinese reader gets it rather than the
+    # protocol's, until they write a Chinese one too.
+    guideline_save(campaign=campaign, text="# Campaign rules\nRate the grasp only.", by=None)
+    assert "Rate the grasp only." in text_of(client.get(url, **ZH))
+    guideline_save(campaign=campaign, text="# 规则\n只评抓取。", by=None, language="zh-hans")
+    assert "只评抓取。" in text_of(client.get(url, **ZH))
+    assert "Rate the grasp only." in text_of(client.get(url, **EN))
+
+
+def test_the_annotator_api_gives_the_task_in_the_callers_language(work):
+    api = APIClient()
+    api.force_authenticate(work["annotator"])
+    chinese = api.post(reverse("api-my-next"), HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert (chinese["task_title"], chinese["task_instruction"]) == ("香蕉", "把香蕉放进篮子。")
+    english = api.post(reverse("api-my-next")).json()
+    assert english["task_title"] == "Banana"

@@ -40,8 +40,9 @@ class MarkSerializer(serializers.Serializer):
         choices=["", *MARK_LABELS],
         required=False,
         allow_blank=True,
+        allow_null=True,
         default="",
-        help_text="What breaks there; empty: no label.",
+        help_text="What breaks there; empty (or null): no label.",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from annotate.guideline import DEFAULT_GUIDELINE_EN
+from annotate.guideline import DEFAULT_GUIDELINE_EN, DEFAULT_GUIDELINES
 from annotate.models import Assignment, Campaign, CampaignStateChange, Guideline, Task
 
 
@@ -18,9 +18,16 @@ def campaign_tasks(*, campaign: Campaign) -> QuerySet[Task]:
 
 
 def guideline_text(*, campaign: Campaign, language: str = Guideline.Language.EN) -> str:
-    """The guideline in `language`, else in English, else the protocol's own text."""
+    """The guideline in `language`; else the organizers' English one where they changed it
+    (it may say what the protocol's text does not), else the protocol's own text in
+    `language`, else in English."""
     stored = {g.language: g.text for g in Guideline.objects.filter(campaign=campaign)}
-    return stored.get(language) or stored.get(Guideline.Language.EN) or DEFAULT_GUIDELINE_EN
+    english = stored.get(Guideline.Language.EN)
+    if stored.get(language):
+        return stored[language]
+    if english and english != DEFAULT_GUIDELINE_EN:
+        return english
+    return DEFAULT_GUIDELINES.get(language) or english or DEFAULT_GUIDELINE_EN
 
 
 def user_may_read_guideline(*, user, campaign: Campaign) -> bool:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate import selectors, services
@@ -193,7 +194,8 @@ def guideline(request: HttpRequest, slug: str) -> HttpResponse:
     # Not one of the campaign's people: its existence is not confirmed.
     if not campaign_selectors.user_may_read_guideline(user=request.user, campaign=campaign):
         raise Http404("No such campaign.")
-    text = campaign_selectors.guideline_text(campaign=campaign)
+    # In the reader's language (annotate.selectors.campaigns.guideline_text says the fallbacks).
+    text = campaign_selectors.guideline_text(campaign=campaign, language=get_language())
     context = {"campaign": campaign, "guideline": render_guideline(text)}
     return render(request, "annotate/guideline.html", context)
 

@@ -9,15 +9,17 @@ Each is measured per camera view and averaged over views.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evaluation.judges.video import ClipSamples
+from evaluation.judges.video import TIME_TOLERANCE, ClipSamples
 
 # One 8-bit grey level: the floor under which differences are quantization noise.
 QUANTUM = 1.0 / 255.0
@@ -27,8 +29,8 @@ SSIM_SIGMA = 1.5
 LOCAL_PERCENTILE = 0.05
 # A difference an observer sees: a tenth of the image's own mean colour (relative units).
 VISIBLE = 0.1
-# How early or late a generated episode may run without being inconsistent: a tenth of it.
-TIME_TOLERANCE = 0.1
+# (TIME_TOLERANCE, how early or late a generated episode may run without being
+# inconsistent, a tenth of it, is applied by the decoder: `ClipSamples.envelope_low`.)
 # Differences below this (relative units, a hundredth of the mean colour) are noise.
 LOOK_FLOOR = 0.01
 
@@ -137,18 +139,21 @@ def dtw(cost: torch.Tensor) -> torch.Tensor:
     The symmetric step pattern (a diagonal step counts twice) gives every path
     the same total weight N + M, so dividing by it yields a mean cost on the
     scale of `cost`. Cells on one anti-diagonal do not depend on each other, so
-    each diagonal is one vectorized step.
+    each diagonal is one vectorized step; the matrices are small, so the loop runs
+    in numpy (in float64) on the host, where a step costs microseconds.
     """
     batch, n, m = cost.shape
-    total = torch.full((batch, n + 1, m + 1), float("inf"), device=cost.device, dtype=cost.dtype)
+    values = cost.detach().to("cpu", torch.float64).numpy()
+    total = np.full((batch, n + 1, m + 1), np.inf)
     total[:, 0, 0] = 0.0
     for diagonal in range(2, n + m + 1):
-        i = torch.arange(max(1, diagonal - m), min(n, diagonal - 1) + 1, device=cost.device)
+        i = np.arange(max(1, diagonal - m), min(n, diagonal - 1) + 1)
         j = diagonal - i
-        step = cost[:, i - 1, j - 1]
-        best = torch.minimum(total[:, i - 1, j], total[:, i, j - 1]) + step
-        total[:, i, j] = torch.minimum(best, total[:, i - 1, j - 1] + 2.0 * step)
-    return total[:, n, m] / (n + m)
+        step = values[:, i - 1, j - 1]
+        best = np.minimum(total[:, i - 1, j], total[:, i, j - 1]) + step
+        total[:, i, j] = np.minimum(best, total[:, i - 1, j - 1] + 2.0 * step)
+    result = torch.from_numpy(total[:, n, m] / (n + m))
+    return result.to(device=cost.device, dtype=cost.dtype)
 
 
 def _centroids(motion: torch.Tensor) -> torch.Tensor:
@@ -191,7 +196,8 @@ class PreparedClip:
     relative_first: torch.Tensor  # (V, 3, S, S): first frame over its mean colour
     relative_last: torch.Tensor  # (V, 3, S, S)
     relative_frames: torch.Tensor  # (V, T, 3, S, S)
-    # Per pixel, the range of values within one pixel and TIME_TOLERANCE of each instant.
+    # Per pixel, the range of values the frames show within one pixel and TIME_TOLERANCE
+    # of each instant, over the instant's mean colour.
     envelope_low: torch.Tensor  # (V, T, 3, S, S)
     envelope_high: torch.Tensor  # (V, T, 3, S, S)
 
@@ -220,20 +226,6 @@ def _running_extremes(
     return out_low, out_high
 
 
-def _envelope(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-pixel minimum and maximum over +-1 pixel and +-TIME_TOLERANCE of the clip.
-
-    (V, T, 3, S, S) -> two tensors of the same shape. A clip explains a value of the
-    other clip at a pixel and instant when the value lies within this range: small
-    camera offsets and a slightly different pace are forgiven, anything else is not.
-    """
-    low, high = _running_extremes(frames, frames, dim=-1, reach=1)
-    low, high = _running_extremes(low, high, dim=-2, reach=1)
-    return _running_extremes(
-        low, high, dim=1, reach=max(1, round(TIME_TOLERANCE * frames.shape[1]))
-    )
-
-
 def _unexplained(values: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """How far values fall outside [low, high], mean over colour channels: (..., 3, S, S) -> (..., S, S)."""
     return (values - torch.clamp(values, min=low, max=high)).abs().mean(dim=-3)
@@ -241,8 +233,61 @@ def _unexplained(values: torch.Tensor, low: torch.Tensor, high: torch.Tensor) ->
 
 def _spatial_envelope(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pixel minimum and maximum over +-1 pixel: (..., 3, S, S) -> two of the same shape."""
-    low, high = _running_extremes(images, images, dim=-1, reach=1)
-    return _running_extremes(low, high, dim=-2, reach=1)
+    return _spatial_envelope_of(images, images, dims=(-1, -2))
+
+
+def _spatial_envelope_of(
+    low: torch.Tensor, high: torch.Tensor, *, dims: tuple[int, int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minimum of `low` and maximum of `high` over +-1 pixel along both image `dims`."""
+    low, high = _running_extremes(low, high, dim=dims[0], reach=1)
+    return _running_extremes(low, high, dim=dims[1], reach=1)
+
+
+def _opening(values: torch.Tensor) -> torch.Tensor:
+    """Morphological opening of (..., S, S) maps with a 3x3 window (clipped at the edges).
+
+    Keeps the values of regions that contain a whole 3x3 window, removing thinner ones:
+    the window is the envelope's own spatial tolerance, so what the opening removes is
+    no larger than that tolerance (an edge displaced by motion between two frames, or
+    softened by other optics), while an object-level difference survives it.
+    """
+    shape = values.shape
+    maps = values.reshape(-1, 1, *shape[-2:])
+    eroded = -F.max_pool2d(-maps, 3, stride=1, padding=1)
+    return F.max_pool2d(eroded, 3, stride=1, padding=1).reshape(shape)
+
+
+def _photometric_match(generated: PreparedClip, reference: PreparedClip) -> PreparedClip:
+    """The generated clip's relative images in the reference's look.
+
+    A camera's response is, to first order, a gain and a black level per colour channel.
+    Relative images (each over its own mean colour) remove the gain; a black level
+    (or an equivalent difference in contrast) remains as a contrast around the mean,
+    `generated = a * reference + (1 - a)` per view and channel. `a` is the ratio of the
+    spreads of the first frames, which show the same state in both clips (the ratio, not
+    a regression slope, so that noise on either side does not bias it), and the
+    generated clip's images and envelope are mapped back through it. The map is
+    increasing, so it carries the envelope's minima and maxima over exactly.
+    """
+    spread_gen = generated.relative_first.flatten(-2).std(dim=-1)  # (V, 3)
+    spread_ref = reference.relative_first.flatten(-2).std(dim=-1)
+    contrast = (spread_gen / spread_ref.clamp_min(QUANTUM)).clamp(0.25, 4.0)
+    scale = (1.0 / contrast)[:, :, None, None]  # (V, 3, 1, 1)
+    shift = 1.0 - scale
+
+    def mapped(images: torch.Tensor) -> torch.Tensor:
+        factor, offset = (scale, shift) if images.dim() == 4 else (scale[:, None], shift[:, None])
+        return torch.addcmul(offset, images, factor)
+
+    return dataclasses.replace(
+        generated,
+        relative_first=mapped(generated.relative_first),
+        relative_last=mapped(generated.relative_last),
+        relative_frames=mapped(generated.relative_frames),
+        envelope_low=mapped(generated.envelope_low),
+        envelope_high=mapped(generated.envelope_high),
+    )
 
 
 def _relative_pooled(images: torch.Tensor) -> torch.Tensor:
@@ -271,8 +316,23 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
     step_mean = torch.from_numpy(clip.step_mean).to(device)
     typical = step_mean.median(dim=1).values
     step_max = torch.from_numpy(clip.step_max).to(device).max(dim=1).values
-    relative_frames = _relative(frames)
-    envelope_low, envelope_high = _envelope(relative_frames)
+    # The episode is seen in the exposure and white balance of the clip's first frame: the
+    # mean colour of a later frame depends on where the arm is, not only on the camera,
+    # and dividing each instant by its own would shift every pixel when the arm is elsewhere.
+    gain = first.mean(dim=(-1, -2), keepdim=True).clamp_min(QUANTUM).unsqueeze(1)  # (V, 1, 3, 1, 1)
+    relative_frames = frames / gain
+
+    def envelope(extremes: torch.Tensor) -> torch.Tensor:
+        # 8-bit extremes over the frames near each instant, to relative units (a positive
+        # factor keeps minima and maxima).
+        return extremes.movedim(-1, -3).float().mul_(1.0 / 255.0).div_(gain)
+
+    # One pixel of offset forgiven, in 8-bit integers before the conversion.
+    low, high = _spatial_envelope_of(
+        torch.from_numpy(clip.envelope_low).to(device),
+        torch.from_numpy(clip.envelope_high).to(device),
+        dims=(-2, -3),
+    )
     return PreparedClip(
         views=clip.views,
         shape=tuple(clip.frames.shape),
@@ -291,8 +351,8 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
         relative_first=_relative(first),
         relative_last=_relative(last),
         relative_frames=relative_frames,
-        envelope_low=envelope_low,
-        envelope_high=envelope_high,
+        envelope_low=envelope(low),
+        envelope_high=envelope(high),
     )
 
 
@@ -393,7 +453,10 @@ def compare_prepared(*, reference: PreparedClip, generated: PreparedClip) -> dic
 
     # The object, not the whole frame: at pixel level, where either clip changes between
     # its first and last frames, the share of that region whose last frames disagree by
-    # more than their first frames already did (up to a pixel of camera offset).
+    # more than their first frames already did (up to a pixel of camera offset), once
+    # the generated clip is seen in the reference's look.
+    gen = _photometric_match(gen, ref)
+
     def gap(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         low, high = _spatial_envelope(b)
         return torch.maximum(_unexplained(a, low, high), _unexplained(b, *_spatial_envelope(a)))
@@ -406,12 +469,13 @@ def compare_prepared(*, reference: PreparedClip, generated: PreparedClip) -> dic
     wrong = (end_gap - start_gap) > VISIBLE
     final_object_mismatch = (changed & wrong).sum() / changed.sum().clamp_min(1)
 
-    # The same while the episode unfolds: what either clip shows that the other does not
-    # explain within a pixel and TIME_TOLERANCE (an object that jumps, blinks, stretches
-    # or sinks, an arm elsewhere), beyond the look difference of the first frames, as a
-    # share of the reference's own end-to-end change (the object's footprint). A scene
-    # where nothing changes counts as an object a hundredth of the view in size.
-    # (At half resolution it would cost a quarter, but loses a small object's detail.)
+    # The same while the episode unfolds: what either clip shows (its mean image at each
+    # instant) that the other's frames do not explain within a pixel and TIME_TOLERANCE
+    # (an object that jumps, blinks, stretches or sinks, an arm elsewhere), beyond the
+    # look difference of the first frames, in regions at least as large as the
+    # tolerance window, as a share of the reference's own end-to-end change (the
+    # object's footprint). A scene where nothing changes counts as an object a
+    # hundredth of the view in size.
     unexplained = torch.maximum(
         _unexplained(gen.relative_frames, ref.envelope_low, ref.envelope_high),
         _unexplained(ref.relative_frames, gen.envelope_low, gen.envelope_high),
@@ -419,7 +483,7 @@ def compare_prepared(*, reference: PreparedClip, generated: PreparedClip) -> dic
     # The look difference of the first frames at each pixel, and at least its typical
     # level over the view (codec and sensor noise do not stay where they were).
     look = torch.maximum(start_gap, start_gap.flatten(1).quantile(0.9, dim=1)[:, None, None])
-    excess = (unexplained - look.unsqueeze(1) - 2.0 * LOOK_FLOOR).clamp_min(0.0)
+    excess = _opening((unexplained - look.unsqueeze(1) - 2.0 * LOOK_FLOOR).clamp_min(0.0))
     footprint = _colour_difference(ref.relative_last, ref.relative_first).mean()
     process_unexplained = excess.mean() / footprint.clamp_min(0.01 * VISIBLE)
 

@@ -23,6 +23,9 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 FLICKER_GRID = 4
+# How early or late an instant of one clip may be matched in the other: a tenth of the
+# episode. The tolerance envelope holds what the frames show within it (`ClipSamples`).
+TIME_TOLERANCE = 0.1
 
 
 class ClipDecodeError(Exception):
@@ -39,6 +42,10 @@ class ClipSamples:
     step_mean: np.ndarray  # (views, time_bins): mean frame-to-frame change within the bin
     step_max: np.ndarray  # (views, time_bins): largest frame-to-frame change within the bin
     flicker: np.ndarray  # (views, time_bins): mean local-brightness second difference
+    # (views, time_bins, size, size, 3), 8-bit: per pixel, the smallest and largest value
+    # of any frame within TIME_TOLERANCE of each instant.
+    envelope_low: np.ndarray
+    envelope_high: np.ndarray
     frame_count: int
     width: int
     height: int
@@ -55,6 +62,8 @@ class ClipSamples:
                 self.step_mean,
                 self.step_max,
                 self.flicker,
+                self.envelope_low,
+                self.envelope_high,
             )
         )
 
@@ -80,96 +89,126 @@ def views_in_layout(*, width: int, height: int, forced: int | None = None) -> in
 
 
 class _BinAccumulator:
-    """Per-bin sums that merge pairwise when full, keeping memory bounded."""
+    """Per-bin sums and extremes that merge pairwise when full, keeping memory bounded.
+
+    Bin `b` holds frames `b * bin_width` to `(b + 1) * bin_width - 1`. Besides the sum of
+    its frames (for the mean frame), a bin keeps each pixel's smallest and largest value
+    over its frames: the tolerance envelope is built from what the frames really show,
+    not from their averages, in which a fast-moving arm is only a faint double image.
+    """
 
     def __init__(self, *, capacity: int, views: int, frame_shape: tuple[int, ...]) -> None:
         self.capacity = capacity
         self.bin_width = 1
         self.frame_sum = np.zeros((capacity, *frame_shape), dtype=np.float32)
+        self.frame_low = np.full((capacity, *frame_shape), 255, dtype=np.uint8)
+        self.frame_high = np.zeros((capacity, *frame_shape), dtype=np.uint8)
         self.step_sum = np.zeros((capacity, views), dtype=np.float32)
         self.step_count = np.zeros(capacity, dtype=np.int64)
         self.step_max = np.zeros((capacity, views), dtype=np.float32)
         self.flicker_sum = np.zeros((capacity, views), dtype=np.float32)
         self.flicker_count = np.zeros(capacity, dtype=np.int64)
-        self.count = np.zeros(capacity, dtype=np.int64)
-        self.start = np.zeros(capacity, dtype=np.int64)
-        self.used = 0  # bins holding at least one frame
         self.frames_seen = 0
+
+    @property
+    def used(self) -> int:
+        """Bins holding at least one frame."""
+        return -(-self.frames_seen // self.bin_width)
 
     def add_block(
         self, frames: np.ndarray, steps: np.ndarray, flicker: np.ndarray, valid: np.ndarray
     ) -> None:
-        """Add consecutive frames (n, *frame_shape) with their per-frame signals (n, views).
+        """Add consecutive 8-bit frames (n, *frame_shape) with their per-frame signals (n, views).
 
         `valid` (n, 2) says which frames have a step (all but the clip's first) and a
-        flicker value (all but the first two). Frames falling into one bin are summed at once.
+        flicker value (all but the first two); the signals of the others are 0. Whole
+        runs of frames are folded into their bins at once, not frame by frame.
         """
-        start, total = 0, len(frames)
-        while start < total:
-            index = self.frames_seen // self.bin_width
-            if index >= self.capacity:
+        done, total = 0, len(frames)
+        while done < total:
+            if self.frames_seen // self.bin_width >= self.capacity:
                 self._merge_pairs()
-                index = self.frames_seen // self.bin_width
-            if index >= self.used:
-                self.used = index + 1
-                self.start[index] = self.frames_seen
-            stop = min(total, start + self.bin_width - self.frames_seen % self.bin_width)
-            segment = slice(start, stop)
-            if stop - start == 1:
-                self.frame_sum[index] += frames[start]
-            else:
-                self.frame_sum[index] += frames[segment].sum(axis=0)
-            self.count[index] += stop - start
-            has_step, has_flicker = valid[segment, 0], valid[segment, 1]
-            if has_step.any():
-                chosen = steps[segment][has_step]
-                self.step_sum[index] += chosen.sum(axis=0)
-                self.step_count[index] += len(chosen)
-                np.maximum(self.step_max[index], chosen.max(axis=0), out=self.step_max[index])
-            if has_flicker.any():
-                chosen = flicker[segment][has_flicker]
-                self.flicker_sum[index] += chosen.sum(axis=0)
-                self.flicker_count[index] += len(chosen)
-            self.frames_seen += stop - start
-            start = stop
+            width, seen = self.bin_width, self.frames_seen
+            available = min(total - done, self.capacity * width - seen)
+            if seen % width:  # complete the partly filled bin first
+                take = min(available, width - seen % width)
+            elif available >= width:  # then whole bins
+                take = available // width * width
+            else:  # then a partly filled last bin
+                take = available
+            self._fold(slice(done, done + take), frames, steps, flicker, valid)
+            done += take
+
+    def _fold(
+        self,
+        run: slice,
+        frames: np.ndarray,
+        steps: np.ndarray,
+        flicker: np.ndarray,
+        valid: np.ndarray,
+    ) -> None:
+        """Fold a run of frames that fills whole bins, or part of one bin, into the bins."""
+        count = run.stop - run.start
+        width = self.bin_width
+        per_bin = width if count >= width and count % width == 0 else count
+        bins = count // per_bin
+        first = self.frames_seen // width
+        into = slice(first, first + bins)
+        shaped = frames[run].reshape(bins, per_bin, *frames.shape[1:])
+        if per_bin == 1:
+            self.frame_sum[into] += frames[run]
+            low = high = frames[run]
+        else:
+            self.frame_sum[into] += shaped.sum(axis=1, dtype=np.float32)
+            low, high = shaped.min(axis=1), shaped.max(axis=1)
+        np.minimum(self.frame_low[into], low, out=self.frame_low[into])
+        np.maximum(self.frame_high[into], high, out=self.frame_high[into])
+        views = steps.shape[1]
+        step, flick = steps[run].reshape(bins, per_bin, views), flicker[run].reshape(bins, per_bin, views)
+        self.step_sum[into] += step.sum(axis=1)
+        self.step_count[into] += valid[run, 0].reshape(bins, per_bin).sum(axis=1)
+        # Signals are >= 0 and 0 where not valid, so they never raise a maximum.
+        np.maximum(self.step_max[into], step.max(axis=1), out=self.step_max[into])
+        self.flicker_sum[into] += flick.sum(axis=1)
+        self.flicker_count[into] += valid[run, 1].reshape(bins, per_bin).sum(axis=1)
+        self.frames_seen += count
 
     def _merge_pairs(self) -> None:
         half = self.capacity // 2
-        for target in range(half):
-            a, b = 2 * target, 2 * target + 1
-            self.frame_sum[target] = self.frame_sum[a] + self.frame_sum[b]
-            self.step_sum[target] = self.step_sum[a] + self.step_sum[b]
-            self.step_count[target] = self.step_count[a] + self.step_count[b]
-            self.step_max[target] = np.maximum(self.step_max[a], self.step_max[b])
-            self.flicker_sum[target] = self.flicker_sum[a] + self.flicker_sum[b]
-            self.flicker_count[target] = self.flicker_count[a] + self.flicker_count[b]
-            self.count[target] = self.count[a] + self.count[b]
-            self.start[target] = self.start[a]
-        for array in (
-            self.frame_sum,
-            self.step_sum,
-            self.step_count,
-            self.step_max,
-            self.flicker_sum,
-            self.flicker_count,
-            self.count,
+        for array, combine, empty in (
+            (self.frame_sum, np.add, 0),
+            (self.frame_low, np.minimum, 255),
+            (self.frame_high, np.maximum, 0),
+            (self.step_sum, np.add, 0),
+            (self.step_count, np.add, 0),
+            (self.step_max, np.maximum, 0),
+            (self.flicker_sum, np.add, 0),
+            (self.flicker_count, np.add, 0),
         ):
-            array[half:] = 0
-        self.used = half
+            # (numpy copies the inputs where they overlap the output)
+            combine(array[0::2], array[1::2], out=array[:half])
+            array[half:] = empty
         self.bin_width *= 2
 
-    def resample(
-        self, *, time_bins: int, frame_scale: float = 1.0
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Bins onto `time_bins` evenly spaced normalized instants (linear interpolation).
+    def _counts(self) -> np.ndarray:
+        starts = np.arange(self.used) * self.bin_width
+        return np.minimum(self.bin_width, self.frames_seen - starts).astype(np.float64)
 
-        Mean frames come out multiplied by `frame_scale`.
+    def resample(
+        self, *, time_bins: int, frame_scale: float = 1.0, tolerance: float = 0.1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bins onto `time_bins` evenly spaced normalized instants.
+
+        Mean frames (multiplied by `frame_scale`) and the per-frame signals are linearly
+        interpolated between the bins around each instant. The envelope of an instant is
+        each pixel's smallest and largest 8-bit value over the frames within `tolerance`
+        of normalized time of it (and over the frames its mean frame is made of).
         """
-        used = self.used
-        total = self.frames_seen
-        counts = self.count[:used].astype(np.float64)
+        used, total = self.used, self.frames_seen
+        counts = self._counts()
+        starts = np.arange(used) * self.bin_width
         # Frame i covers [i/N, (i+1)/N]; a bin's centre is the mean of its frames' centres.
-        centres = (self.start[:used] + (counts - 1.0) / 2.0 + 0.5) / total
+        centres = (starts + (counts - 1.0) / 2.0 + 0.5) / total
         targets = (np.arange(time_bins) + 0.5) / time_bins
         right = np.clip(np.searchsorted(centres, targets), 1, max(used - 1, 1))
         left = right - 1
@@ -181,8 +220,7 @@ class _BinAccumulator:
             weight = np.clip((targets - centres[left]) / span, 0.0, 1.0)
 
         def interpolate(values: np.ndarray) -> np.ndarray:
-            extra = (1,) * (values.ndim - 1)
-            w = weight.reshape(-1, *extra).astype(np.float32)
+            w = weight.reshape(-1, 1).astype(np.float32)
             result = values[left] * (1.0 - w)
             result += values[right] * w
             return result
@@ -199,9 +237,19 @@ class _BinAccumulator:
             )
             if w > 0.0:
                 frames[target] += self.frame_sum[b] * np.float32(frame_scale * w / counts[b])
-        step_mean = interpolate(
-            self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None]
-        )
+        # The bins whose frames lie within the tolerance: [first, last) per instant.
+        ends = (starts + counts) / total
+        first = np.searchsorted(ends, targets - tolerance, side="right")
+        last = np.searchsorted(starts / total, targets + tolerance, side="left")
+        first = np.minimum(first, left)
+        last = np.maximum(last, right + 1)
+        low = np.empty((time_bins, *self.frame_low.shape[1:]), dtype=np.uint8)
+        high = np.empty_like(low)
+        for target in range(time_bins):
+            window = slice(first[target], last[target])
+            np.minimum.reduce(self.frame_low[window], axis=0, out=low[target])
+            np.maximum.reduce(self.frame_high[window], axis=0, out=high[target])
+        step_mean = interpolate(self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None])
         step_max = interpolate(self.step_max[:used])
         flicker = interpolate(
             self.flicker_sum[:used] / np.maximum(self.flicker_count[:used], 1)[:, None]
@@ -211,13 +259,16 @@ class _BinAccumulator:
             step_mean.astype(np.float32),
             step_max.astype(np.float32),
             flicker.astype(np.float32),
+            low,
+            high,
         )
 
 
 def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
     """Brightness summed on a coarse grid per view: (n, size, views*size, 3) -> (n, views, grid, grid).
 
-    Sums over each cell's pixels and channels (the caller scales them to means).
+    Sums over each cell's pixels and channels (the caller scales them to means); the
+    contiguous axis (a cell row's pixels and channels) is summed first.
     """
     count, size = frames.shape[0], frames.shape[1]
     grid = FLICKER_GRID
@@ -226,7 +277,8 @@ def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
         frames = frames.reshape(count, size, views, size, 3)[
             :, : cell * grid, :, : cell * grid
         ].reshape(count, cell * grid, views * cell * grid, 3)
-    sums = frames.reshape(count, grid, cell, views, grid, cell * 3).sum(axis=(2, 5))
+    rows = frames.reshape(count, grid * cell, views * grid, cell * 3).sum(axis=3, dtype=np.uint32)
+    sums = rows.reshape(count, grid, cell, views, grid).sum(axis=2)
     return sums.transpose(0, 2, 1, 3)
 
 
@@ -238,9 +290,9 @@ DECODE_BLOCK = 16
 class _ClipReader:
     """Turns blocks of shrunk frames into accumulated bins, carrying state across blocks.
 
-    Frames stay in their decoded layout (n, size, views*size, 3) and in 8-bit units
-    while they are summed; views are split and values scaled to [0, 1] only on the
-    small results, which saves several passes over every frame.
+    Frames stay in their decoded layout (n, size, views*size, 3) and in 8-bit integers
+    while they are measured and summed; views are split and values scaled to [0, 1]
+    only on the small results, which saves several passes over every frame.
     """
 
     def __init__(self, *, views: int, size: int, time_bins: int) -> None:
@@ -248,25 +300,32 @@ class _ClipReader:
         self.accumulator = _BinAccumulator(
             capacity=2 * time_bins, views=views, frame_shape=(size, views * size, 3)
         )
+        # Slot 0 holds the frame before the block, so that every frame has its predecessor.
+        self.buffer = np.zeros((DECODE_BLOCK + 1, size, views * size, 3), dtype=np.uint8)
         self.first: np.ndarray | None = None
-        self.last: np.ndarray | None = None  # (size, views*size, 3), 8-bit units
         self.brightness_tail: np.ndarray | None = None  # the last two frames' local brightness
+
+    @property
+    def last(self) -> np.ndarray | None:
+        return None if self.first is None else self.buffer[0]
 
     def consume(self, block: list[np.ndarray]) -> None:
         if not block:
             return
         count, size, views = len(block), self.size, self.views
-        frames = np.stack(block).astype(np.float32)  # (n, size, views*size, 3), 0..255
+        buffer = self.buffer
+        for index, frame in enumerate(block):
+            buffer[index + 1] = frame
+        frames, previous = buffer[1 : count + 1], buffer[:count]
         seen = self.accumulator.frames_seen
-        steps = np.zeros((count, views), dtype=np.float32)
+        # Mean absolute change from the previous frame, per view, exact in 8-bit integers.
+        change = np.maximum(frames, previous)
+        change -= np.minimum(frames, previous)
         pixels = np.float32(1.0 / (255.0 * size * size * 3))
-        if count > 1:
-            diffs = frames[1:] - frames[:-1]
-            np.abs(diffs, out=diffs)
-            steps[1:] = diffs.reshape(count - 1, size, views, size * 3).sum(axis=(1, 3)) * pixels
-        if self.last is not None:
-            first_step = np.abs(frames[0] - self.last)
-            steps[0] = first_step.reshape(size, views, size * 3).sum(axis=(0, 2)) * pixels
+        steps = (
+            change.reshape(count, size, views, size * 3).sum(axis=(1, 3), dtype=np.uint32)
+            * pixels
+        ).astype(np.float32)
         cell = size // FLICKER_GRID
         brightness = _local_brightness(frames, views=views) * np.float32(
             1.0 / (255.0 * cell * cell * 3)
@@ -282,10 +341,11 @@ class _ClipReader:
             flicker[count - len(second) :] = second.reshape(len(second), views, -1).max(axis=2)
         frame_numbers = seen + np.arange(count)
         valid = np.stack([frame_numbers >= 1, frame_numbers >= 2], axis=1)
+        steps[~valid[:, 0]] = 0.0
         self.accumulator.add_block(frames, steps, flicker, valid)
         if self.first is None:
             self.first = frames[0].copy()
-        self.last = frames[-1].copy()
+        buffer[0] = frames[-1]
         self.brightness_tail = history[-2:].copy()
 
 
@@ -357,19 +417,24 @@ def decode_clip(
         raise ClipDecodeError(
             f"{path.name} has {accumulator.frames_seen} frames; at least 3 needed"
         )
-    frames, step_mean, step_max, flicker = accumulator.resample(
-        time_bins=time_bins, frame_scale=1.0 / 255.0
+    frames, step_mean, step_max, flicker, low, high = accumulator.resample(
+        time_bins=time_bins, frame_scale=1.0 / 255.0, tolerance=TIME_TOLERANCE
     )
-    return ClipSamples(
+
+    def by_view(values: np.ndarray) -> np.ndarray:
         # (time, size, views*size, 3) -> (views, time, size, size, 3)
-        frames=np.ascontiguousarray(
-            frames.reshape(time_bins, size, view_count, size, 3).transpose(2, 0, 1, 3, 4)
-        ),
+        split = values.reshape(time_bins, size, view_count, size, 3)
+        return np.ascontiguousarray(split.transpose(2, 0, 1, 3, 4))
+
+    return ClipSamples(
+        frames=by_view(frames),
         first=_split_views(first, views=view_count),
         last=_split_views(previous, views=view_count),
         step_mean=np.ascontiguousarray(step_mean.T),
         step_max=np.ascontiguousarray(step_max.T),
         flicker=np.ascontiguousarray(flicker.T),
+        envelope_low=by_view(low),
+        envelope_high=by_view(high),
         frame_count=accumulator.frames_seen,
         width=width,
         height=height,

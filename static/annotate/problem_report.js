@@ -19,6 +19,7 @@ export class ProblemReport {
     this.error = $("problem-error");
     if (!this.form) return;
     this.box.addEventListener("keydown", (event) => this.onKey(event));
+    this.form.addEventListener("input", () => this.flash(""));
     this.form.addEventListener("submit", (event) => {
       const problem = this.check();
       if (problem) {

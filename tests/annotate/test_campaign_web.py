@@ -224,6 +224,8 @@ def test_api_lists_creates_updates_and_imports_tasks(api, draft):
         "number": 4,
         "title": "Drawer",
         "instruction": "Close the drawer.",
+        "title_zh_hans": "",
+        "instruction_zh_hans": "",
     }
     bad = api.post(
         f"/api/campaigns/{draft.slug}/tasks/import/", {"file": SimpleUploadedFile("t.csv", CSV_BAD)}

@@ -51,6 +51,7 @@ def test_marks_by_keyboard_reach_the_organizer_as_ticks(
     page.keyboard.press("t")
     assert page.evaluate(MARKS_JS)[0]["label"] == "physics"
     assert page.input_value("#mark-list li.selected select") == "physics"
+    page.screenshot(path=str(artifacts / "rating-marks.png"), full_page=True)
 
     # A second mark, removed again with x.
     page.wait_for_function(f"() => window.refscorePlayer.master.currentTime > {after + 0.3}")

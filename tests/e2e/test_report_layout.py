@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import Task
 from tests.e2e.conftest import log_in
-from tests.evaluation.test_agreement_page import judge_run_with_verdicts
+from tests.evaluation.test_agreement_page import stored_verdicts_run
 from tests.evaluation.test_leaderboard import rated_campaign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def report_campaign(django_user_model):
     for task in Task.objects.filter(campaign=data.campaign):
         task.key = f"{task.key}_stack_the_cups"
         task.save()
-    judge_run_with_verdicts(campaign=data.campaign, seed=2)
+    stored_verdicts_run(campaign=data.campaign, seed=2)
     django_user_model.objects.create_user("lead", password="lead-pass-1", is_staff=True)
     return data
 

@@ -44,6 +44,8 @@ JUDGE_WORDS = re.compile(rb"verdict|judge|expected_score", re.IGNORECASE)
 # Team ids are small ints: look for them where they would be named, not for bare digits.
 TEAM_ID_IN_URL = re.compile(r"team_id=|team=|/teams?/\d+|/leaderboard/\d+/")
 WATCHED = {"watched_reference": 1, "watched_generated": 1}
+# A time no page shows otherwise: found anywhere, another rater's mark was shown.
+OTHER_RATERS_MARK = {"t": 1.097, "label": "object_vanished"}
 EPISODE_FILE = re.compile(rb"(?:concat_)?episode_\d+(?:\.mp4)?|task\d+/episode")
 # The only tags a served file may hold: what our MP4 muxer writes, with these values.
 SERVED_TAGS = {
@@ -269,7 +271,13 @@ def test_an_annotator_never_learns_who_made_a_clip(world):
     annotator = world.users["annotator"]
     client = Client()
     client.force_login(annotator)
-    crawl = Crawl(client=client, markers=forbidden_markers(world))
+    # Every other rater marked a break point; an annotator sees their own marks only.
+    others = Rating.objects.filter(clip__episode__task__campaign=world.campaign).exclude(
+        annotator=annotator
+    )
+    assert others.update(marks=[OTHER_RATERS_MARK]) > 0
+    marker = Marker(f"{OTHER_RATERS_MARK['t']:.3f}".encode(), "another rater's break-point mark")
+    crawl = Crawl(client=client, markers=[*forbidden_markers(world), marker])
 
     crawl.get(reverse("home"))
     crawl.get(reverse("queue"))

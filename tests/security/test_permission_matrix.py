@@ -82,6 +82,15 @@ TABLE: dict[str, Probe | list[Probe]] = {
         API_OWNER_ONLY, "post", data=WATCHED, json=True
     ),
     "api/me/ratings/": Probe(API_SIGNED_IN),
+    # A problem report (annotate/services/problems.py): the annotator's own clip only.
+    "api/me/assignments/<int:assignment_id>/problem/": Probe(
+        API_OWNER_ONLY, "post", data={"reason": "does_not_play"}, json=True
+    ),
+    "api/campaigns/<slug:slug>/problems/": Probe(API_STAFF),
+    # The world has no report: resolving one is refused past the gate.
+    "api/campaigns/<slug:slug>/problems/<int:report_id>/resolve/": Probe(
+        API_STAFF_400, "post", kwargs={"report_id": 1}, data={"resolution": "fixed"}, json=True
+    ),
     # Organizer API, annotate.
     "api/campaigns/": Probe(API_STAFF),
     "api/campaigns/<slug:slug>/": [
@@ -225,6 +234,7 @@ TABLE: dict[str, Probe | list[Probe]] = {
     "rate/next": Probe(SIGNED_IN, "post"),
     "rate/<int:assignment_id>/": Probe(OWNER_ONLY),
     "rate/<int:assignment_id>/submit": Probe(OWNER_ONLY, "post", data=WATCHED),
+    "rate/<int:assignment_id>/problem": Probe(OWNER_ONLY, "post", data={"reason": "black_frames"}),
     "": Probe(SIGNED_IN),
     # Organizer pages, annotate.
     "organize/": Probe(STAFF_PAGE),
@@ -254,6 +264,10 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "organize/<slug:slug>/import": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/": Probe(STAFF_PAGE),
+    # A refusal (no such report) is said on the adjudication page it goes back to.
+    "organize/<slug:slug>/problems/<int:report_id>/resolve": Probe(
+        STAFF_PAGE, "post", kwargs={"report_id": 1}, data={"resolution": "fixed"}
+    ),
     "organize/<slug:slug>/people/import": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/invite": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/<str:username>/reset": Probe(STAFF_PAGE, "post"),
