@@ -370,6 +370,15 @@ class Team(models.Model):
         help_text="The version the team chose to be rated; empty: the newest confirmed one.",
     )
     final_chosen_at = models.DateTimeField(null=True, blank=True)
+    # A member of the team before the window closes, or an organizer (at any time while
+    # the campaign takes submissions): the team portal says which.
+    final_chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["campaign", "name"]

@@ -143,6 +143,11 @@ urlpatterns = [
     path("teams/<slug:slug>/final", team_views.team_final, name="team-final"),
     path("organize/<slug:slug>/teams/", team_views.teams_page, name="teams"),
     path(
+        "organize/<slug:slug>/teams/<int:team_id>/final",
+        team_views.team_final_set,
+        name="team-final-set",
+    ),
+    path(
         "organize/<slug:slug>/teams/window",
         team_views.submission_window,
         name="submission-window",

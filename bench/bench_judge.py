@@ -4,12 +4,16 @@
 
 Writes synthetic clips into a temporary folder, then prints: the peak memory of
 decoding one clip 1x, 4x and 16x as long (it must stay flat: the decoder keeps a fixed
-number of samples); pairs/s and frames/s of the baseline judge against merely decoding
-the same clips, for distinct 672x224 pairs (three 224x224 views, 24 fps), for 672x224
-clips of four teams per reference (each reference prepared once), and for a
+number of samples); where the time of one 672x224 clip and pair goes, stage by stage
+(CPU time, one thread); pairs/s and frames/s of the baseline judge against merely
+decoding the same clips, for distinct 672x224 pairs (three 224x224 views, 24 fps), the
+same encoded as the ingest encodes references (x264 `veryfast`, where decoding costs
+more), 672x224 clips of four teams per reference (each reference prepared once), and a
 demo-size campaign (three 96x96 views, 36 frames, four teams' clips per reference, as
 a judge run sees them). Times are the best of `--repeats` runs, wall clock and CPU
-time of all threads.
+time of all threads. "Decode only" is the faster of two plain decodes of the same
+files: one file after another with FFmpeg's frame and slice threads, and the judge's
+own threading (`decode_workers` files at once, slice threads each).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,25 +51,50 @@ def _best_of(repeats: int, work: Callable[[], object]) -> tuple[float, float]:
 
 
 def _write_pairs(
-    *, folder: Path, references: int, teams: int, width: int, height: int, frames: int
+    *,
+    folder: Path,
+    references: int,
+    teams: int,
+    width: int,
+    height: int,
+    frames: int,
+    preset: str = "ultrafast",
 ) -> list[Pair]:
     pairs = []
     for index in range(references):
         reference = write_clip(
-            folder / f"r{width}_{index}.mp4",
+            folder / f"r{width}_{preset}_{index}.mp4",
             frame_at=moving_square_scene(width=width, height=height, seed=index),
             frames=frames,
+            preset=preset,
         )
         for team in range(teams):
             generated = write_clip(
-                folder / f"g{width}_{index}_{team}.mp4",
+                folder / f"g{width}_{preset}_{index}_{team}.mp4",
                 frame_at=moving_square_scene(
                     width=width, height=height, seed=index + 100 * team, reverse=team % 2 == 1
                 ),
                 frames=frames,
+                preset=preset,
             )
             pairs.append(Pair(pair_id=f"{index}-{team}", reference=reference, generated=generated))
     return pairs
+
+
+def _decode_only(files: list[Path], *, workers: int, repeats: int) -> tuple[str, float, float]:
+    """The best plain decode of `files`: (how, wall seconds, CPU seconds).
+
+    Both ways decode every frame and do nothing else: one file after another with
+    FFmpeg's own (frame and slice) threads, and the judge's threading.
+    """
+    sequential = _best_of(repeats, lambda: [count_frames(path) for path in files])
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parallel = _best_of(
+            repeats, lambda: list(pool.map(lambda p: count_frames(p, thread_type="SLICE"), files))
+        )
+    if parallel[0] < sequential[0]:
+        return f"{workers} files at once, slice threads", *parallel
+    return "one file at a time, frame+slice threads", *sequential
 
 
 def bench_throughput(
@@ -73,9 +103,9 @@ def bench_throughput(
     # Decoding alone reads every file the judge reads, each once.
     files = sorted({path for pair in clip_pairs for path in (pair.reference, pair.generated)})
     total_frames = len(files) * frames
-    decode_seconds = _best_of(repeats, lambda: [count_frames(path) for path in files])
-
     judge = BaselineJudge(device=device)
+    how, *decode_seconds = _decode_only(files, workers=judge.decode_workers, repeats=repeats)
+
     judge.judge(clip_pairs[:1])  # warm-up: imports, CUDA context
     verdicts = judge.judge(clip_pairs)
     assert all(verdict.ok for verdict in verdicts), [v.error for v in verdicts if not v.ok]
@@ -83,6 +113,7 @@ def bench_throughput(
 
     pairs = len(clip_pairs)
     print(f"\nThroughput: {title}, device={device}, best of {repeats}")
+    print(f"(decode only: {how})")
     print(f"{'what':<16}{'seconds':>10}{'CPU s':>8}{'pairs/s':>10}{'frames/s':>11}")
     for name, (seconds, cpu) in (("decode only", decode_seconds), ("judge", judge_seconds)):
         print(
@@ -92,6 +123,66 @@ def bench_throughput(
     print(f"judge / decode time ratio: {judge_seconds[0] / decode_seconds[0]:.2f}")
     # On a shared machine the wall ratio moves with other load; CPU time moves less.
     print(f"judge / decode CPU time ratio: {judge_seconds[1] / decode_seconds[1]:.2f}")
+
+
+def bench_stages(*, clip_pairs: list[Pair], device: str, repeats: int) -> None:
+    """Where the time of one clip and one pair goes: CPU milliseconds, one thread, best of runs.
+
+    Each stage includes the ones above it: decoding; decoding and shrinking each frame
+    in FFmpeg's scaler; `decode_clip` (those plus the measurements on the shrunk
+    frames); per clip `prepare_clip`; per pair `compare_prepared`.
+    """
+    import av
+    import torch
+    from av.video.reformatter import VideoReformatter
+
+    from evaluation.judges.features import compare_prepared, prepare_clip, resolve_device
+
+    torch_device = resolve_device(device)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    pair = clip_pairs[0]
+    path = pair.reference
+
+    def shrink_only() -> None:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "SLICE"
+            reformatter = VideoReformatter()
+            width = 3 * 64
+            for frame in container.decode(stream):
+                reformatter.reformat(
+                    frame, width=width, height=64, format="rgb24", interpolation="AREA"
+                ).to_ndarray()
+
+    def cpu_ms(work: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(max(repeats, 5)):
+            start = time.process_time()
+            work()
+            best = min(best, time.process_time() - start)
+        return 1000.0 * best
+
+    reference = decode_clip(pair.reference, thread_type="SLICE")
+    generated = decode_clip(pair.generated, thread_type="SLICE")
+    prepared = (
+        prepare_clip(reference, device=torch_device),
+        prepare_clip(generated, device=torch_device),
+    )
+    rows = [
+        ("decode (per clip)", cpu_ms(lambda: count_frames(path, thread_type="SLICE"))),
+        ("decode + shrink", cpu_ms(shrink_only)),
+        ("decode_clip", cpu_ms(lambda: decode_clip(path, thread_type="SLICE"))),
+        ("prepare_clip", cpu_ms(lambda: prepare_clip(reference, device=torch_device))),
+        (
+            "compare_prepared (per pair)",
+            cpu_ms(lambda: compare_prepared(reference=prepared[0], generated=prepared[1])),
+        ),
+    ]
+    torch.set_num_threads(previous_threads)
+    print(f"\nStages, one 672x224 clip of {reference.frame_count} frames, CPU ms, one thread")
+    for name, milliseconds in rows:
+        print(f"{name:<30}{milliseconds:>8.1f}")
 
 
 def bench_memory(*, folder: Path, base_frames: int) -> None:
@@ -201,9 +292,29 @@ def main() -> None:
             height=224,
             frames=arguments.frames,
         )
+        bench_stages(clip_pairs=distinct, device=arguments.device, repeats=arguments.repeats)
         bench_throughput(
             title=f"{arguments.pairs} distinct pairs of 672x224 clips, {arguments.frames} frames",
             clip_pairs=distinct,
+            frames=arguments.frames,
+            device=arguments.device,
+            repeats=arguments.repeats,
+        )
+        ingest_like = _write_pairs(
+            folder=Path(folder),
+            references=arguments.pairs,
+            teams=1,
+            width=672,
+            height=224,
+            frames=arguments.frames,
+            preset="veryfast",
+        )
+        bench_throughput(
+            title=(
+                f"{arguments.pairs} distinct pairs of 672x224 clips, {arguments.frames} frames,"
+                " x264 veryfast (as the ingest encodes)"
+            ),
+            clip_pairs=ingest_like,
             frames=arguments.frames,
             device=arguments.device,
             repeats=arguments.repeats,

@@ -35,7 +35,7 @@ LOCALES = ("zh_Hans", "en")  # settings.LANGUAGES as gettext names them
 DOMAINS = ("django", "djangojs")
 # What makemessages reads (a scratch copy of it, for a check), and what it must skip there.
 SOURCES = ("manage.py", "config", "annotate", "evaluation", "demo", "templates", "static")
-IGNORE = ("*/migrations/*", "static/vendor/*")
+IGNORE = ("*/migrations/*",)
 
 
 @dataclass

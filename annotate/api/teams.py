@@ -49,6 +49,11 @@ class UploadReportSerializer(serializers.Serializer):
     )
     dropped = serializers.ListField(child=serializers.CharField())
     awaiting_confirmation = serializers.BooleanField()
+    final_kept = serializers.IntegerField(
+        allow_null=True,
+        help_text="The version the team chose as final, which stays rated: this upload's "
+        "version counts only once chosen.",
+    )
 
 
 class VersionSerializer(serializers.Serializer):
@@ -151,6 +156,24 @@ class TeamFinalApi(APIView):
     def put(self, request, slug: str):
         campaign, team = own_team(request, slug)
         data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = team_final_choose(
+            team=team, version=data.validated_data["version"], user=request.user
+        )
+        return Response(TeamSubmissionsSerializer(_submissions_payload(campaign, team)).data)
+
+
+class TeamFinalOrganizerApi(APIView):
+    """Organizers: choose a team's rated version (`version`, or `null` for the newest) at
+    any time while the campaign takes submissions, also after the window closed."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=TeamFinalApi.InputSerializer, responses=TeamSubmissionsSerializer)
+    def put(self, request, slug: str, team_id: int):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        team = get_object_or_404(Team, campaign=campaign, pk=team_id)
+        data = TeamFinalApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         team = team_final_choose(
             team=team, version=data.validated_data["version"], user=request.user

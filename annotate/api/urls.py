@@ -80,6 +80,11 @@ urlpatterns = [
         name="api-team-final",
     ),
     path(
+        "campaigns/<slug:slug>/teams/<int:team_id>/final/",
+        team_api.TeamFinalOrganizerApi.as_view(),
+        name="api-team-final-organizer",
+    ),
+    path(
         "campaigns/<slug:slug>/submission-window/",
         team_api.SubmissionWindowApi.as_view(),
         name="api-submission-window",

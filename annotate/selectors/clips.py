@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import django_filters
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from annotate.models import Assignment, Campaign, Clip, Rating, Task, Team
 from annotate.selectors import current_clips, current_submissions
@@ -20,11 +22,12 @@ class ClipStatus:
     FULLY = "fully"
     REJECTED = "rejected"
 
+    # Labels in the reader's language (lazy: read when a page is drawn); values stay English.
     choices = (
-        (UNRATED, "unrated"),
-        (PARTLY, "partly rated"),
-        (FULLY, "fully rated"),
-        (REJECTED, "rejected at import"),
+        (UNRATED, pgettext_lazy("clip status", "unrated")),
+        (PARTLY, pgettext_lazy("clip status", "partly rated")),
+        (FULLY, pgettext_lazy("clip status", "fully rated")),
+        (REJECTED, pgettext_lazy("clip status", "rejected at import")),
     )
 
 
@@ -73,20 +76,20 @@ class ClipFilter(django_filters.FilterSet):
     task = django_filters.ModelChoiceFilter(
         field_name="episode__task",
         queryset=Task.objects.none(),
-        label="Task",
-        empty_label="all tasks",
+        label=_("Task"),
+        empty_label=_("all tasks"),
     )
     team = django_filters.ModelChoiceFilter(
         field_name="submission__team",
         queryset=Team.objects.none(),
-        label="Team",
-        empty_label="all teams",
+        label=_("Team"),
+        empty_label=_("all teams"),
     )
     status = django_filters.ChoiceFilter(
         choices=ClipStatus.choices,
         method="filter_status",
-        label="Status",
-        empty_label="any status",
+        label=_("Status"),
+        empty_label=_("any status"),
     )
 
     class Meta:

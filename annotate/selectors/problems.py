@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from annotate.models import Campaign, ProblemReport
 
@@ -19,7 +19,19 @@ HOLDING = (ProblemReport.Status.OPEN, ProblemReport.Status.EXCLUDED)
 
 def held_clip_ids() -> QuerySet:
     """Ids of the held clips, as a subquery (no query of its own)."""
-    return ProblemReport.objects.filter(status__in=HOLDING).values("clip_id")
+    return ProblemReport.objects.filter(status__in=HOLDING).order_by().values("clip_id")
+
+
+def clip_hold_status(clip: str = "clip_id") -> Subquery:
+    """What :func:`clip_hold` says, as an annotation on rows whose clip ``clip`` names:
+    read with the row, it costs no query of its own ("excluded" sorts before "open")."""
+    holding = ProblemReport.objects.filter(clip_id=OuterRef(clip), status__in=HOLDING)
+    return Subquery(holding.order_by("status").values("status")[:1])
+
+
+def clip_is_held(clip: str = "clip_id") -> Exists:
+    """True on a row whose clip (``clip`` names it in the outer query) is held."""
+    return Exists(ProblemReport.objects.filter(clip_id=OuterRef(clip), status__in=HOLDING))
 
 
 def clip_hold(*, clip_id: int) -> str | None:
@@ -94,4 +106,12 @@ def problem_reports(*, campaign: Campaign, status: str | None = None) -> list[Pr
     return sorted(items, key=lambda item: item.status != ProblemReport.Status.OPEN)
 
 
-__all__ = ["HOLDING", "ProblemItem", "clip_hold", "held_clip_ids", "problem_reports"]
+__all__ = [
+    "HOLDING",
+    "ProblemItem",
+    "clip_hold",
+    "clip_hold_status",
+    "clip_is_held",
+    "held_clip_ids",
+    "problem_reports",
+]

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate import ingest
 from annotate.models import Campaign, Episode, ImportJob, Submission, Team
 from annotate.selectors import current_submissions
+from annotate.words import word
 
 
 def team_of(*, campaign: Campaign, user) -> Team | None:
@@ -28,14 +30,18 @@ def submission_window_refusal(*, campaign: Campaign, now: dt.datetime | None = N
     """Why a team may not upload or choose its final version now; empty when it may."""
     now = now or timezone.now()
     if campaign.state not in (Campaign.State.DRAFT, Campaign.State.OPEN):
-        return f"The campaign is {campaign.state}: submissions are closed."
+        return _("The campaign is %(state)s: submissions are closed.") % {
+            "state": word(campaign.state)
+        }
     if campaign.submissions_open_at and now < campaign.submissions_open_at:
-        return f"Submissions open at {campaign.submissions_open_at:%Y-%m-%d %H:%M %Z}."
+        return _("Submissions open at %(when)s.") % {
+            "when": f"{campaign.submissions_open_at:%Y-%m-%d %H:%M %Z}"
+        }
     if campaign.submissions_close_at and now >= campaign.submissions_close_at:
-        return (
-            f"The submission window closed at {campaign.submissions_close_at:%Y-%m-%d %H:%M %Z}; "
-            "uploads and changes of the final version are no longer accepted."
-        )
+        return _(
+            "The submission window closed at %(when)s; uploads and changes of the final "
+            "version are no longer accepted."
+        ) % {"when": f"{campaign.submissions_close_at:%Y-%m-%d %H:%M %Z}"}
     return ""
 
 
@@ -112,6 +118,7 @@ def team_upload_report(*, job: ImportJob) -> dict:
         "rejected": list(report.get("rejected", [])),
         "missing": missing,
         "dropped": list(report.get("dropped", [])),
+        "final_kept": report.get("final_kept"),
         "awaiting_confirmation": bool(report.get("awaiting_confirmation", False)),
     }
 

@@ -32,6 +32,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate import planner
 from annotate.models import Assignment, Campaign, Clip, Episode, MediaAsset, Task, Team
@@ -147,9 +148,11 @@ def _write_rated_sets(campaign: Campaign, chosen: dict[int, set[int]]) -> int:
 
 def _check_annotator(user) -> None:
     if not user.is_active:
-        raise AssignmentError(f"user {user.username!r} is inactive")
+        raise AssignmentError(_("user %(user)r is inactive") % {"user": user.username})
     if user.is_staff:
-        raise AssignmentError(f"user {user.username!r} is staff: organizers do not rate")
+        raise AssignmentError(
+            _("user %(user)r is staff: organizers do not rate") % {"user": user.username}
+        )
 
 
 @transaction.atomic
@@ -177,8 +180,11 @@ def assignment_annotator_remove(*, campaign: Campaign, user) -> None:
     # Gold rows are checks of this annotator, never moved: the unopened ones go with them.
     if open_work.filter(gold=False).exists():
         raise AssignmentError(
-            f"{user.username!r} still holds {open_work.filter(gold=False).count()} open "
-            "assignments: reclaim and move them to another annotator first"
+            _(
+                "%(user)r still holds %(n)s open assignments: reclaim and move them to "
+                "another annotator first"
+            )
+            % {"user": user.username, "n": open_work.filter(gold=False).count()}
         )
     open_work.filter(gold=True, status=Assignment.Status.PENDING, rating__isnull=True).delete()
     campaign.annotators.remove(user)
@@ -261,7 +267,10 @@ def _roster(campaign: Campaign, extra_users: Iterable) -> tuple[list, list[str]]
         if user.is_active and not user.is_staff:
             eligible.append(user)
         else:
-            warnings.append(f"{user.username!r} is on the roster but inactive or staff: left out")
+            warnings.append(
+                _("%(user)r is on the roster but inactive or staff: left out")
+                % {"user": user.username}
+            )
     return eligible, warnings
 
 
@@ -296,8 +305,11 @@ def _plan(
             cells.setdefault(key, []).append(str(clip.pk))
     if unready:
         roster_warnings.append(
-            f"{unready} clip(s) left out: their media (or their reference's) is not ready; "
-            "they are planned once it is"
+            _(
+                "%(n)s clip(s) left out: their media (or their reference's) is not ready; "
+                "they are planned once it is"
+            )
+            % {"n": unready}
         )
 
     # Rows on the rated submissions only: a cell is one submission's clips of one task,
@@ -346,7 +358,7 @@ def _plan(
     except planner.PlanError as exc:
         raise AssignmentError(str(exc)) from exc
     if not annotators:
-        roster_warnings.append("the roster has no annotator: add annotators before planning")
+        roster_warnings.append(_("the roster has no annotator: add annotators before planning"))
     return replace(plan, warnings=tuple(roster_warnings) + plan.warnings)
 
 
@@ -363,7 +375,9 @@ def assignment_move_pending(*, campaign: Campaign, from_user, to_user) -> Assign
     campaign = _lock(campaign)
     _check_annotator(to_user)
     if not campaign.annotators.filter(pk=to_user.pk).exists():
-        raise AssignmentError(f"{to_user.username!r} is not on the roster: add them first")
+        raise AssignmentError(
+            _("%(user)r is not on the roster: add them first") % {"user": to_user.username}
+        )
     clips = current_clips(campaign=campaign)
     rows = list(
         Assignment.objects.filter(campaign=campaign, clip__in=clips).values_list(
@@ -416,7 +430,10 @@ def assignment_reclaim_stale(
     `minutes` overrides the campaign's `reclaim_after_minutes` for this call.
     """
     if minutes is not None and not 0 <= minutes <= MAX_RECLAIM_MINUTES:
-        raise AssignmentError(f"minutes must be between 0 and {MAX_RECLAIM_MINUTES}, got {minutes}")
+        raise AssignmentError(
+            _("minutes must be between 0 and %(max)s, got %(minutes)s")
+            % {"max": MAX_RECLAIM_MINUTES, "minutes": minutes}
+        )
     cutoff = (now or timezone.now()) - dt.timedelta(
         minutes=campaign.reclaim_after_minutes if minutes is None else minutes
     )

@@ -23,9 +23,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate.guideline import DEFAULT_GUIDELINE_EN
 from annotate.models import Campaign, CampaignState, CampaignStateChange, Guideline, Task
+from annotate.words import either, word
 
 State = CampaignState
 
@@ -49,7 +51,14 @@ INSTRUCTION_MAX = 5000
 
 
 class CampaignRefused(ValidationError):
-    """A campaign change that cannot be made; the message says why, and nothing was written."""
+    """A campaign change that cannot be made; the message says why, and nothing was written.
+
+    Messages are in the active language (the request's), as pages and the API show them.
+    """
+
+
+def _too_long(limit: int, length: int) -> str:
+    return _("at most %(limit)s characters, not %(length)s") % {"limit": limit, "length": length}
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -59,7 +68,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def _full_clean(campaign: Campaign) -> None:
     """The model's own limits (a slug's characters, a huge cap), as a refusal per field."""
     too_small = {
-        field: f"at least 1, not {getattr(campaign, field)}"
+        field: _("at least 1, not %(value)s") % {"value": getattr(campaign, field)}
         for field in ("raters_per_cell", "max_clips_per_rater")
         if getattr(campaign, field) is not None and getattr(campaign, field) < 1
     }
@@ -85,9 +94,13 @@ def campaign_create(
 ) -> Campaign:
     """A new campaign in draft, with the protocol's guideline as its English guideline."""
     if slug in RESERVED_SLUGS:
-        raise CampaignRefused({"slug": f"{slug!r} is reserved: choose another slug"})
+        raise CampaignRefused(
+            {"slug": _("%(slug)r is reserved: choose another slug") % {"slug": slug}}
+        )
     if Campaign.objects.filter(slug=slug).exists():
-        raise CampaignRefused({"slug": f"a campaign with the slug {slug!r} exists"})
+        raise CampaignRefused(
+            {"slug": _("a campaign with the slug %(slug)r exists") % {"slug": slug}}
+        )
     campaign = Campaign(
         slug=slug,
         name=name,
@@ -139,7 +152,8 @@ def campaign_update(
     if frozen and campaign.state in (State.LOCKED, State.PUBLISHED):
         raise CampaignRefused(
             {
-                field: f"the campaign is {campaign.state}: re-open it to change {field}"
+                field: _("the campaign is %(state)s: re-open it to change %(field)s")
+                % {"state": word(campaign.state), "field": field}
                 for field in frozen
             }
         )
@@ -149,10 +163,6 @@ def campaign_update(
     if changes:
         campaign.save(update_fields=list(changes))
     return campaign
-
-
-def _article(state: str) -> str:
-    return "an" if state == State.OPEN else "a"
 
 
 def campaign_transitions(*, state: str) -> list[tuple[str, bool]]:
@@ -175,27 +185,36 @@ def campaign_state_change(
     """
     if to_state not in State.values:
         raise CampaignRefused(
-            {"state": f"{to_state!r} is not a state: one of {', '.join(State.values)}"}
+            {
+                "state": _("%(state)r is not a state: one of %(states)s")
+                % {"state": to_state, "states": ", ".join(State.values)}
+            }
         )
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     origin = locked.state
     if origin == to_state:
-        raise CampaignRefused({"state": f"the campaign is already {to_state}"})
-    if (origin, to_state) not in TRANSITIONS:
-        allowed = [to for to, _ in campaign_transitions(state=origin)]
         raise CampaignRefused(
-            {
-                "state": f"{_article(origin)} {origin} campaign cannot become {to_state}: "
-                f"it can become {' or '.join(allowed)}"
-            }
+            {"state": _("the campaign is already %(state)s") % {"state": word(to_state)}}
         )
+    words = {"from": word(origin), "to": word(to_state)}
+    if (origin, to_state) not in TRANSITIONS:
+        allowed = [word(to) for to, _needs in campaign_transitions(state=origin)]
+        # English needs "an open" but "a locked": one sentence each, so that a translator
+        # sees whole sentences.
+        refusal = (
+            _("an %(from)s campaign cannot become %(to)s: it can become %(allowed)s")
+            if origin == State.OPEN
+            else _("a %(from)s campaign cannot become %(to)s: it can become %(allowed)s")
+        )
+        raise CampaignRefused({"state": refusal % {**words, "allowed": either(allowed)}})
     reason = (reason or "").strip()
     if TRANSITIONS[(origin, to_state)] and not reason:
-        raise CampaignRefused(
-            {
-                "reason": f"moving {_article(origin)} {origin} campaign back to {to_state} needs a reason"
-            }
+        refusal = (
+            _("moving an %(from)s campaign back to %(to)s needs a reason")
+            if origin == State.OPEN
+            else _("moving a %(from)s campaign back to %(to)s needs a reason")
         )
+        raise CampaignRefused({"reason": refusal % words})
     locked.state = to_state
     locked.save(update_fields=["state"])
     campaign.state = to_state
@@ -214,15 +233,10 @@ def _checked_task_text(*, title: str, instruction: str, suffix: str = "") -> tup
     fields in a refusal ("" for English, "_zh_hans")."""
     title, instruction = title.strip(), instruction.strip()
     if len(title) > TITLE_MAX:
-        raise CampaignRefused(
-            {f"title{suffix}": f"at most {TITLE_MAX} characters, not {len(title)}"}
-        )
+        raise CampaignRefused({f"title{suffix}": _too_long(TITLE_MAX, len(title))})
     if len(instruction) > INSTRUCTION_MAX:
         raise CampaignRefused(
-            {
-                f"instruction{suffix}": f"at most {INSTRUCTION_MAX} characters, "
-                f"not {len(instruction)}"
-            }
+            {f"instruction{suffix}": _too_long(INSTRUCTION_MAX, len(instruction))}
         )
     return title, instruction
 
@@ -241,14 +255,16 @@ def task_create(
     Its title and instruction may be given in English, in Simplified Chinese, or both.
     """
     if number < 1:
-        raise CampaignRefused({"number": f"a task number is positive, not {number}"})
+        raise CampaignRefused(
+            {"number": _("a task number is positive, not %(number)s") % {"number": number}}
+        )
     title, instruction = _checked_task_text(title=title, instruction=instruction)
     title_zh_hans, instruction_zh_hans = _checked_task_text(
         title=title_zh_hans, instruction=instruction_zh_hans, suffix="_zh_hans"
     )
     key = f"task{number}"
     if Task.objects.filter(campaign=campaign, key=key).exists():
-        raise CampaignRefused({"number": f"the campaign already has {key}"})
+        raise CampaignRefused({"number": _("the campaign already has %(task)s") % {"task": key}})
     return Task.objects.create(
         campaign=campaign,
         key=key,
@@ -308,8 +324,11 @@ class TasksCsvError(CampaignRefused):
     """A tasks file that cannot be read; the message names the line and the column."""
 
     def __init__(self, message: str, *, line: int, column: str | None = None):
-        where = f"line {line}" + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {message}")
+        where = {"line": line, "column": column, "message": message}
+        if column:
+            super().__init__(_("line %(line)s, column %(column)s: %(message)s") % where)
+        else:
+            super().__init__(_("line %(line)s: %(message)s") % where)
         self.line, self.column = line, column
 
 
@@ -320,12 +339,14 @@ def tasks_csv_parse(text: str) -> list[TaskRow]:
         header = next(reader, None)
         if header is None:
             raise TasksCsvError(
-                "the file is empty: it needs the header task,title,instruction", line=1
+                _("the file is empty: it needs the header task,title,instruction"), line=1
             )
         names = [name.strip().lower() for name in header]
         if tuple(names) != TASKS_CSV_COLUMNS:
             raise TasksCsvError(
-                f"the header must be task,title,instruction, not {','.join(header)}", line=1
+                _("the header must be task,title,instruction, not %(header)s")
+                % {"header": ",".join(header)},
+                line=1,
             )
         rows: list[TaskRow] = []
         seen: dict[int, int] = {}
@@ -334,34 +355,40 @@ def tasks_csv_parse(text: str) -> list[TaskRow]:
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(TASKS_CSV_COLUMNS):
-                raise TasksCsvError(f"3 columns expected, {len(cells)} found", line=line)
+                raise TasksCsvError(
+                    _("3 columns expected, %(n)s found") % {"n": len(cells)}, line=line
+                )
             task, title, instruction = (cell.strip() for cell in cells)
             match = _TASK_CELL.fullmatch(task)
             if match is None or int(match.group(1)) < 1:
                 raise TasksCsvError(
-                    f"{task!r} is not a task: write its number K or task<K>, K from 1",
+                    _("%(task)r is not a task: write its number K or task<K>, K from 1")
+                    % {"task": task},
                     line=line,
                     column="task",
                 )
             number = int(match.group(1))
             if number in seen:
                 raise TasksCsvError(
-                    f"task{number} also appears on line {seen[number]}", line=line, column="task"
+                    _("task%(number)s also appears on line %(line)s")
+                    % {"number": number, "line": seen[number]},
+                    line=line,
+                    column="task",
                 )
             seen[number] = line
             if len(title) > TITLE_MAX:
-                raise TasksCsvError(
-                    f"at most {TITLE_MAX} characters, not {len(title)}", line=line, column="title"
-                )
+                raise TasksCsvError(_too_long(TITLE_MAX, len(title)), line=line, column="title")
             if len(instruction) > INSTRUCTION_MAX:
                 raise TasksCsvError(
-                    f"at most {INSTRUCTION_MAX} characters, not {len(instruction)}",
+                    _too_long(INSTRUCTION_MAX, len(instruction)),
                     line=line,
                     column="instruction",
                 )
             rows.append(TaskRow(line, number, title, instruction))
     except csv.Error as exc:
-        raise TasksCsvError(f"not a readable CSV row ({exc})", line=reader.line_num) from exc
+        raise TasksCsvError(
+            _("not a readable CSV row (%(error)s)") % {"error": exc}, line=reader.line_num
+        ) from exc
     return rows
 
 
@@ -371,7 +398,7 @@ def tasks_csv_decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise TasksCsvError("the file is not UTF-8 text", line=line) from exc
+        raise TasksCsvError(_("the file is not UTF-8 text"), line=line) from exc
 
 
 @transaction.atomic
@@ -407,14 +434,17 @@ def guideline_save(
     """Replace the campaign's guideline in one language."""
     if language not in Guideline.Language.values:
         raise CampaignRefused(
-            {"language": f"{language!r} is not one of {', '.join(Guideline.Language.values)}"}
+            {
+                "language": _("%(language)r is not one of %(languages)s")
+                % {"language": language, "languages": ", ".join(Guideline.Language.values)}
+            }
         )
     text = text.strip()
     if not text:
-        raise CampaignRefused({"text": "a guideline cannot be empty"})
+        raise CampaignRefused({"text": _("a guideline cannot be empty")})
     if len(text) > GUIDELINE_MAX:
-        raise CampaignRefused({"text": f"at most {GUIDELINE_MAX} characters, not {len(text)}"})
-    guideline, _ = Guideline.objects.update_or_create(
+        raise CampaignRefused({"text": _too_long(GUIDELINE_MAX, len(text))})
+    guideline, _created = Guideline.objects.update_or_create(
         campaign=campaign,
         language=language,
         defaults={"text": text, "updated_by": by, "updated_at": _now(now)},

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate import ingest, media
 from annotate.models import (
@@ -38,7 +39,12 @@ Progress = Callable[[int, int], None]
 
 class ImportRefused(Exception):
     """An import refused as a whole (strict with rejections, nothing accepted, a bad archive
-    or team name): nothing was written."""
+    or team name): nothing was written.
+
+    A request refused at once (a bad team name, a confirmation too late) says why in the
+    reader's language. What an import job finds while it runs is kept in its report and
+    error, read later by anyone: those stay in English, like the rest of a stored report.
+    """
 
     def __init__(self, message: str, report: ImportReport | None = None):
         super().__init__(message)
@@ -63,6 +69,9 @@ class ImportReport:
     # Episodes the team's current version has and the new one lacks.
     dropped: list[str] = field(default_factory=list)
     awaiting_confirmation: bool = False
+    # The version the team chose as final, which stays rated: an import never overrides a
+    # choice; the new version counts only once the team (or an organizer) chooses it.
+    final_kept: int | None = None
     written: bool = True
 
     def as_dict(self) -> dict:
@@ -75,6 +84,7 @@ class ImportReport:
             "submission_version": self.submission_version,
             "dropped": self.dropped,
             "awaiting_confirmation": self.awaiting_confirmation,
+            "final_kept": self.final_kept,
         }
 
 
@@ -86,13 +96,14 @@ def team_name_clean(name: str) -> str:
     """The team's name as stored, or ImportRefused saying what is wrong with it."""
     name = (name or "").strip()
     if not name:
-        raise ImportRefused("a submission import needs the team's name")
+        raise ImportRefused(_("a submission import needs the team's name"))
     if len(name) > TEAM_NAME_MAX:
         raise ImportRefused(
-            f"a team name has at most {TEAM_NAME_MAX} characters, this one has {len(name)}"
+            _("a team name has at most %(max)s characters, this one has %(n)s")
+            % {"max": TEAM_NAME_MAX, "n": len(name)}
         )
     if any(not char.isprintable() for char in name):
-        raise ImportRefused("a team name cannot hold control characters or line breaks")
+        raise ImportRefused(_("a team name cannot hold control characters or line breaks"))
     return name
 
 
@@ -338,7 +349,8 @@ def submission_import(
 ) -> ImportReport:
     """Bring in one team's clips as a new submission version.
 
-    The newest confirmed version is the one rated. A version that lacks episodes the
+    The newest confirmed version is the one rated, unless the team chose one as final:
+    that choice stays and the report names it (``final_kept``). A version that lacks episodes the
     current one has would take those clips out of the scores, so unless ``allow_drop`` it
     is stored awaiting the organizer's confirmation (``submission_confirm``) and the
     current version stays; the report lists the dropped episodes. An import that accepts
@@ -365,7 +377,7 @@ def submission_import(
     def write(staged: list[_Staged], report: ImportReport) -> list[int]:
         team, _ = Team.objects.get_or_create(campaign=campaign, name=team_name)
         # Lock the team row so that two concurrent imports cannot take the same version.
-        Team.objects.select_for_update().filter(pk=team.pk).first()
+        team = Team.objects.select_for_update().get(pk=team.pk)
         version = (team.submissions.aggregate(v=Max("version"))["v"] or 0) + 1
         current = current_submissions().filter(team=team).first()
         if current is not None:
@@ -377,6 +389,8 @@ def submission_import(
             }
             report.dropped = sorted(had - {item.key for item in staged}, key=ingest.natural_key)
         report.awaiting_confirmation = bool(report.dropped) and not allow_drop
+        if current is not None and current.pk == team.final_submission_id:
+            report.final_kept = current.version
         submission = Submission.objects.create(
             team=team,
             version=version,
@@ -419,12 +433,17 @@ def submission_confirm(
     Team.objects.select_for_update().filter(pk=submission.team_id).first()
     submission = Submission.objects.select_related("team").get(pk=submission.pk)
     if not submission.awaiting_confirmation:
-        raise ImportRefused(f"version {submission.version} is not awaiting confirmation")
+        raise ImportRefused(
+            _("version %(version)s is not awaiting confirmation") % {"version": submission.version}
+        )
     newer = current_submissions().filter(team=submission.team, version__gt=submission.version)
     if newer.exists():
         raise ImportRefused(
-            f"version {newer.get().version} is newer and already rated; "
-            f"version {submission.version} can no longer become current"
+            _(
+                "version %(newer)s is newer and already rated; version %(version)s can no "
+                "longer become current"
+            )
+            % {"newer": newer.get().version, "version": submission.version}
         )
     submission.awaiting_confirmation = False
     submission.confirmed_at = now or timezone.now()
@@ -464,7 +483,7 @@ def import_job_create(
         if kind == ImportJob.Kind.SUBMISSION:
             team_name = team_name_clean(team_name)
         elif kind != ImportJob.Kind.REFERENCE:
-            raise ImportRefused(f"unknown import kind {kind!r}")
+            raise ImportRefused(_("unknown import kind %(kind)r") % {"kind": kind})
     except ImportRefused:
         _discard_upload(Path(upload))
         raise

@@ -45,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from annotate.models import Assignment, Campaign, Invitation, Team
 
@@ -82,13 +83,14 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
+        where = {"line": self.line, "column": self.column, "message": self.message}
         if self.line:
-            return f"line {self.line}, column {self.column}: {self.message}"
+            return _("line %(line)s, column %(column)s: %(message)s") % where
         return f"{self.column}: {self.message}" if self.column else self.message
 
 
 class PeopleError(Exception):
-    """Bad input or a refused change; nothing was written."""
+    """Bad input or a refused change; nothing was written. Messages in the reader's language."""
 
     def __init__(self, problems: Sequence[Problem | str]) -> None:
         self.problems = tuple(
@@ -134,6 +136,10 @@ class _Row:
     team: str
 
 
+def _longer_than(limit: int) -> str:
+    return _("longer than %(limit)s characters") % {"limit": limit}
+
+
 # --- permissions -----------------------------------------------------------------------
 
 
@@ -162,7 +168,8 @@ def _parse_csv(text: str) -> tuple[list[_Row], list[Problem]]:
             return [], [
                 Problem(
                     "username",
-                    f"the file is empty: expected the header {','.join(COLUMNS)}",
+                    _("the file is empty: expected the header %(header)s")
+                    % {"header": ",".join(COLUMNS)},
                     line=1,
                 )
             ]
@@ -173,7 +180,8 @@ def _parse_csv(text: str) -> tuple[list[_Row], list[Problem]]:
             return [], [
                 Problem(
                     (unknown or missing or names)[0],
-                    f"expected the header {','.join(COLUMNS)}, got {','.join(names)}",
+                    _("expected the header %(header)s, got %(got)s")
+                    % {"header": ",".join(COLUMNS), "got": ",".join(names)},
                     line=1,
                 )
             ]
@@ -186,7 +194,8 @@ def _parse_csv(text: str) -> tuple[list[_Row], list[Problem]]:
                 problems.append(
                     Problem(
                         names[len(record)] if len(record) < len(names) else names[-1],
-                        f"expected {len(names)} fields, got {len(record)}",
+                        _("expected %(n)s fields, got %(got)s")
+                        % {"n": len(names), "got": len(record)},
                         line=line,
                     )
                 )
@@ -194,7 +203,13 @@ def _parse_csv(text: str) -> tuple[list[_Row], list[Problem]]:
             values = dict(zip(names, (field.strip() for field in record), strict=True))
             rows.append(_Row(line=line, **values))
     except csv.Error as exc:
-        problems.append(Problem("username", f"not a readable CSV: {exc}", line=reader.line_num))
+        problems.append(
+            Problem(
+                "username",
+                _("not a readable CSV: %(error)s") % {"error": exc},
+                line=reader.line_num,
+            )
+        )
     return rows, problems
 
 
@@ -206,9 +221,9 @@ def _check_row(row: _Row) -> tuple[_Row, list[Problem]]:
         problems.append(Problem(column, message, line=row.line))
 
     if not row.username:
-        problem("username", "empty")
+        problem("username", _("empty"))
     elif len(row.username) > MAX_USERNAME:
-        problem("username", f"longer than {MAX_USERNAME} characters")
+        problem("username", _longer_than(MAX_USERNAME))
     else:
         try:
             UnicodeUsernameValidator()(row.username)
@@ -218,19 +233,23 @@ def _check_row(row: _Row) -> tuple[_Row, list[Problem]]:
     if email:
         try:
             if len(email) > MAX_EMAIL:
-                raise ValidationError(f"longer than {MAX_EMAIL} characters")
+                raise ValidationError(_longer_than(MAX_EMAIL))
             validate_email(email)
         except ValidationError as exc:
             problem("email", f"{email!r}: {' '.join(exc.messages)}")
     role = row.role.lower()
     if role not in ROLES:
-        problem("role", f"unknown role {row.role!r} (one of {', '.join(ROLES)})")
+        problem(
+            "role",
+            _("unknown role %(role)r (one of %(roles)s)")
+            % {"role": row.role, "roles": ", ".join(ROLES)},
+        )
     if role == "team" and not row.team:
-        problem("team", "a team member needs a team")
+        problem("team", _("a team member needs a team"))
     if role == "organizer" and row.team:
-        problem("team", "organizers are in no team")
+        problem("team", _("organizers are in no team"))
     if len(row.team) > MAX_TEAM:
-        problem("team", f"longer than {MAX_TEAM} characters")
+        problem("team", _longer_than(MAX_TEAM))
     return _Row(row.line, row.username, email, role, row.team), problems
 
 
@@ -248,7 +267,8 @@ def _check_rows(rows: Sequence[_Row]) -> tuple[list[_Row], list[Problem]]:
             problems.append(
                 Problem(
                     "username",
-                    f"{row.username!r} also on line {seen_names[row.username]}",
+                    _("%(value)r also on line %(line)s")
+                    % {"value": row.username, "line": seen_names[row.username]},
                     line=row.line,
                 )
             )
@@ -258,7 +278,8 @@ def _check_rows(rows: Sequence[_Row]) -> tuple[list[_Row], list[Problem]]:
                 problems.append(
                     Problem(
                         "email",
-                        f"{row.email!r} also on line {seen_emails[row.email.lower()]}",
+                        _("%(value)r also on line %(line)s")
+                        % {"value": row.email, "line": seen_emails[row.email.lower()]},
                         line=row.line,
                     )
                 )
@@ -273,7 +294,8 @@ def _check_rows(rows: Sequence[_Row]) -> tuple[list[_Row], list[Problem]]:
                     problems.append(
                         Problem(
                             "email",
-                            f"{row.email!r} is already the email of {other.username!r}",
+                            _("%(email)r is already the email of %(user)r")
+                            % {"email": row.email, "user": other.username},
                             line=row.line,
                         )
                     )
@@ -286,16 +308,27 @@ def _check_existing(row: _Row, user) -> list[Problem]:
     """An existing account is given the row's role; it is never promoted or renamed."""
 
     def problem(column: str, message: str) -> Problem:
-        return Problem(column, f"{row.username!r} exists and {message}", line=row.line)
+        values = {"user": row.username, "email": user.email or _("none")}
+        return Problem(column, message % values, line=row.line)
 
     if not user.is_active:
-        return [problem("username", "is deactivated: reactivate it first")]
+        return [problem("username", _("%(user)r exists and is deactivated: reactivate it first"))]
     if row.email and row.email.lower() != (user.email or "").lower():
-        return [problem("email", f"has another email ({user.email or 'none'})")]
+        return [problem("email", _("%(user)r exists and has another email (%(email)s)"))]
     if row.role == "organizer" and not user.is_staff:
-        return [problem("role", "is not an organizer: an import never promotes an account")]
+        return [
+            problem(
+                "role",
+                _("%(user)r exists and is not an organizer: an import never promotes an account"),
+            )
+        ]
     if row.role in ("annotator", "team") and user.is_staff:
-        return [problem("role", "is an organizer: organizers neither rate nor join teams")]
+        return [
+            problem(
+                "role",
+                _("%(user)r exists and is an organizer: organizers neither rate nor join teams"),
+            )
+        ]
     return []
 
 
@@ -315,8 +348,11 @@ def _team_set(*, campaign: Campaign, user, team_name: str) -> bool:
                 [
                     Problem(
                         "team",
-                        f"{user.username!r} holds {open_work.count()} open assignments on "
-                        f"the clips of team {team_name!r}: move them to another annotator first",
+                        _(
+                            "%(user)r holds %(n)s open assignments on the clips of team "
+                            "%(team)r: move them to another annotator first"
+                        )
+                        % {"user": user.username, "n": open_work.count(), "team": team_name},
                     )
                 ]
             )
@@ -421,7 +457,7 @@ def people_import(
     rows, more = _check_rows(rows)
     problems += more
     if not problems and not rows:
-        problems.append(Problem("username", "no people in the file", line=2))
+        problems.append(Problem("username", _("no people in the file"), line=2))
     if problems:
         raise PeopleError(problems)
     existing_teams = set(Team.objects.filter(campaign=campaign).values_list("name", flat=True))
@@ -474,12 +510,16 @@ def person_invite(
     )
     if not problems:
         if User.objects.filter(username=row.username).exists():
-            problems.append(Problem("username", f"{row.username!r} exists already"))
+            problems.append(
+                Problem("username", _("%(user)r exists already") % {"user": row.username})
+            )
         elif row.email and User.objects.filter(email__iexact=row.email).exists():
-            problems.append(Problem("email", f"{row.email!r} is already someone's email"))
+            problems.append(
+                Problem("email", _("%(email)r is already someone's email") % {"email": row.email})
+            )
     if problems:
         raise PeopleError(problems)
-    _, link = _create(campaign=campaign, row=row, by=by, base_url=base_url, now=now)
+    _user, link = _create(campaign=campaign, row=row, by=by, base_url=base_url, now=now)
     return link
 
 
@@ -490,7 +530,9 @@ def person_password_reset(
     """Void the password and every earlier link, and issue a new one-time link."""
     _require_may_manage(by=by, user=user)
     if not user.is_active:
-        raise PeopleError([Problem("username", f"{user.username!r} is deactivated")])
+        raise PeopleError(
+            [Problem("username", _("%(user)r is deactivated") % {"user": user.username})]
+        )
     user.set_unusable_password()
     user.save(update_fields=["password"])
     return _issue(user=user, kind=Invitation.Kind.RESET, by=by, base_url=base_url, now=now)
@@ -500,7 +542,7 @@ def person_deactivate(*, user, by) -> None:
     """Sign the person out everywhere: sessions, API token and links stop working."""
     _require_may_manage(by=by, user=user)
     if by is not None and by.pk == user.pk:
-        raise PeopleError([Problem("username", "you cannot deactivate yourself")])
+        raise PeopleError([Problem("username", _("you cannot deactivate yourself"))])
     user.is_active = False
     user.save(update_fields=["is_active"])
 
@@ -521,9 +563,9 @@ def person_team_set(*, campaign: Campaign, user, team: str, by) -> bool:
     _require_organizer(by)
     team = team.strip()
     if team and user.is_staff:
-        raise PeopleError([Problem("team", "organizers are in no team")])
+        raise PeopleError([Problem("team", _("organizers are in no team"))])
     if len(team) > MAX_TEAM:
-        raise PeopleError([Problem("team", f"longer than {MAX_TEAM} characters")])
+        raise PeopleError([Problem("team", _longer_than(MAX_TEAM))])
     return _team_set(campaign=campaign, user=user, team_name=team)
 
 

@@ -21,9 +21,11 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate.models import Assignment, Campaign, ProblemReport
 from annotate.selectors import current_submissions
+from annotate.words import word
 
 TEXT_MAX_CHARS = 2000
 RESOLUTIONS = (ProblemReport.Status.FIXED, ProblemReport.Status.EXCLUDED)
@@ -38,9 +40,15 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _text(text: str | None, *, what: str) -> str:
+    """The text stripped, refused when too long; `what` is "description" or "note"."""
     cleaned = (text or "").strip()
     if len(cleaned) > TEXT_MAX_CHARS:
-        raise ProblemRefused(f"{what} has {len(cleaned)} characters; at most {TEXT_MAX_CHARS}")
+        refusal = (
+            _("the note has %(n)s characters; at most %(max)s")
+            if what == "note"
+            else _("the description has %(n)s characters; at most %(max)s")
+        )
+        raise ProblemRefused(refusal % {"n": len(cleaned), "max": TEXT_MAX_CHARS})
     return cleaned
 
 
@@ -55,30 +63,33 @@ def problem_report(
     a clip the organizer already excluded. Sending the same report twice stores one.
     """
     if assignment.annotator_id != user.pk:
-        raise ProblemRefused("this clip is not assigned to you")
+        raise ProblemRefused(_("this clip is not assigned to you"))
     assignment = (
         Assignment.objects.select_for_update().select_related("campaign").get(pk=assignment.pk)
     )
     if reason not in ProblemReport.Reason.values:
         raise ProblemRefused(
-            f"reason {reason!r} is not one of {', '.join(ProblemReport.Reason.values)}"
+            _("reason %(reason)r is not one of %(reasons)s")
+            % {"reason": reason, "reasons": ", ".join(ProblemReport.Reason.values)}
         )
-    text = _text(text, what="the description")
+    text = _text(text, what="description")
     if reason == ProblemReport.Reason.OTHER and not text:
-        raise ProblemRefused('say in a few words what is wrong: the reason is "other"')
+        raise ProblemRefused(_('say in a few words what is wrong: the reason is "other"'))
     campaign = assignment.campaign
     if not campaign.accepts_ratings:
-        raise ProblemRefused(f"the campaign is {campaign.state}: it takes no report now")
+        raise ProblemRefused(
+            _("the campaign is %(state)s: it takes no report now") % {"state": word(campaign.state)}
+        )
     if assignment.status == Assignment.Status.DONE:
         raise ProblemRefused(
-            "this clip is rated already: revise the rating and say what is wrong in its comment"
+            _("this clip is rated already: revise the rating and say what is wrong in its comment")
         )
     if not current_submissions().filter(clips=assignment.clip_id).exists():
-        raise ProblemRefused("this clip belongs to a submission version that was replaced")
+        raise ProblemRefused(_("this clip belongs to a submission version that was replaced"))
     if ProblemReport.objects.filter(
         clip_id=assignment.clip_id, status=ProblemReport.Status.EXCLUDED
     ).exists():
-        raise ProblemRefused("this pair was reported before and the organizer left it out")
+        raise ProblemRefused(_("this pair was reported before and the organizer left it out"))
     held = ProblemReport.objects.filter(assignment=assignment, status=ProblemReport.Status.OPEN)
     if (existing := held.first()) is not None:
         return existing  # a double click, a resent form: the report stands
@@ -115,11 +126,12 @@ def problem_resolve(
     """
     if resolution not in RESOLUTIONS:
         raise ProblemRefused(
-            f"a report is resolved as {' or '.join(RESOLUTIONS)}, not {resolution!r}"
+            _("a report is resolved as %(resolutions)s, not %(resolution)r")
+            % {"resolutions": " or ".join(RESOLUTIONS), "resolution": resolution}
         )
-    note = _text(note, what="the note")
+    note = _text(note, what="note")
     if resolution == ProblemReport.Status.EXCLUDED and not note:
-        raise ProblemRefused("excluding a clip needs a note saying why")
+        raise ProblemRefused(_("excluding a clip needs a note saying why"))
     is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
     report = (
         ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
@@ -127,11 +139,14 @@ def problem_resolve(
         else None
     )
     if report is None:
-        raise ProblemRefused(f"campaign {campaign.slug!r} has no problem report {report_id!r}")
+        raise ProblemRefused(
+            _("campaign %(campaign)r has no problem report %(report)r")
+            % {"campaign": campaign.slug, "report": report_id}
+        )
     if report.status != ProblemReport.Status.OPEN:
         raise ProblemRefused(
-            f"this report was resolved already ({report.status}, "
-            f"{report.resolved_at:%Y-%m-%d %H:%M})"
+            _("this report was resolved already (%(status)s, %(when)s)")
+            % {"status": word(report.status), "when": f"{report.resolved_at:%Y-%m-%d %H:%M}"}
         )
     at = _now(now)
     reports = list(

@@ -32,6 +32,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from annotate import planner
 from annotate.models import (
@@ -48,6 +50,7 @@ from annotate.models import (
 from annotate.selectors import current_clips
 from annotate.selectors import quality as quality_selectors
 from annotate.services.assignments import order_key
+from annotate.words import word
 
 User = get_user_model()
 
@@ -59,7 +62,8 @@ EXAMPLES_CSV_MAX_ROWS = 10_000
 
 
 class QualityRefused(ValidationError):
-    """A quality-control request that cannot be carried out; the message says why."""
+    """A quality-control request that cannot be carried out; the message says why, in the
+    reader's language."""
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -76,7 +80,12 @@ def _lock(campaign: Campaign) -> Campaign:
 
 def _bounded(name: str, value: object, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise QualityRefused({name: f"a whole number from 0 to {high}, not {value!r}"})
+        raise QualityRefused(
+            {
+                name: _("a whole number from 0 to %(high)s, not %(value)r")
+                % {"high": high, "value": value}
+            }
+        )
     return value
 
 
@@ -104,8 +113,8 @@ def quality_settings_update(
         if practice_pass_mode not in PracticePassMode.values:
             raise QualityRefused(
                 {
-                    "practice_pass_mode": f"{practice_pass_mode!r} is not one of "
-                    f"{', '.join(PracticePassMode.values)}"
+                    "practice_pass_mode": _("%(value)r is not one of %(values)s")
+                    % {"value": practice_pass_mode, "values": ", ".join(PracticePassMode.values)}
                 }
             )
         campaign.practice_pass_mode = practice_pass_mode
@@ -125,20 +134,25 @@ def _clip_of(campaign: Campaign, clip_id: object) -> Clip:
     try:
         clip_id = int(clip_id)  # type: ignore[call-overload]
     except (TypeError, ValueError) as exc:
-        raise QualityRefused({"clip": f"{clip_id!r} is not a clip id"}) from exc
+        raise QualityRefused({"clip": _("%(clip)r is not a clip id") % {"clip": clip_id}}) from exc
     clip = (
         Clip.objects.select_related("asset", "episode__reference")
         .filter(pk=clip_id, submission__team__campaign=campaign)
         .first()
     )
     if clip is None:
-        raise QualityRefused({"clip": f"no clip {clip_id} in {campaign.slug}"})
+        raise QualityRefused(
+            {
+                "clip": _("no clip %(clip)s in %(campaign)s")
+                % {"clip": clip_id, "campaign": campaign.slug}
+            }
+        )
     return clip
 
 
 def _score(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
-        raise QualityRefused({"score": f"0, 1, 2 or 3, not {value!r}"})
+        raise QualityRefused({"score": _("0, 1, 2 or 3, not %(value)r") % {"value": value}})
     return value
 
 
@@ -173,24 +187,32 @@ def quality_example_mark(
     its answer is about to be shown.
     """
     if kind not in QualityExample.Kind.values:
-        raise QualityRefused({"kind": f"{kind!r} is not one of practice, gold"})
+        raise QualityRefused({"kind": _("%(kind)r is not one of practice, gold") % {"kind": kind}})
     score = _score(score)
     explanation = (explanation or "").strip()
     if len(explanation) > EXPLANATION_MAX:
         raise QualityRefused(
-            {"explanation": f"at most {EXPLANATION_MAX} characters, not {len(explanation)}"}
+            {
+                "explanation": _("at most %(limit)s characters, not %(length)s")
+                % {"limit": EXPLANATION_MAX, "length": len(explanation)}
+            }
         )
     if kind == QualityExample.Kind.PRACTICE and not explanation:
         raise QualityRefused(
             {
-                "explanation": "a practice example needs its explanation: it is shown after the answer"
+                "explanation": _(
+                    "a practice example needs its explanation: it is shown after the answer"
+                )
             }
         )
     clip = _clip_of(campaign, clip_id)
     ready = MediaAsset.Status.READY
     if clip.asset.status != ready or clip.episode.reference.status != ready:
         raise QualityRefused(
-            {"clip": f"clip {clip.pk}'s videos are not ready: it cannot be shown yet"}
+            {
+                "clip": _("clip %(clip)s's videos are not ready: it cannot be shown yet")
+                % {"clip": clip.pk}
+            }
         )
     if (
         kind == QualityExample.Kind.GOLD
@@ -198,8 +220,11 @@ def quality_example_mark(
     ):
         raise QualityRefused(
             {
-                "clip": f"clip {clip.pk} belongs to a version that is not its team's rated one: "
-                "it is never handed out, so it cannot be gold"
+                "clip": _(
+                    "clip %(clip)s belongs to a version that is not its team's rated one: "
+                    "it is never handed out, so it cannot be gold"
+                )
+                % {"clip": clip.pk}
             }
         )
     now = _now(now)
@@ -235,7 +260,9 @@ def quality_example_unmark(*, campaign: Campaign, clip_id: int) -> int:
     clip = _clip_of(campaign, clip_id)
     example = QualityExample.objects.filter(campaign=campaign, clip=clip).first()
     if example is None:
-        raise QualityRefused({"clip": f"clip {clip.pk} is not a practice or gold example"})
+        raise QualityRefused(
+            {"clip": _("clip %(clip)s is not a practice or gold example") % {"clip": clip.pk}}
+        )
     removed = 0
     if example.kind == QualityExample.Kind.GOLD:
         removed = _drop_unopened_gold(campaign=campaign, clip_id=clip.pk)
@@ -251,11 +278,15 @@ class ExamplesImportResult:
 
 class ExamplesCsvError(QualityRefused):
     def __init__(self, message: str, *, line: int, column: str | None = None):
-        where = f"line {line}" + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {message}")
+        where = {"line": line, "column": column, "message": message}
+        if column:
+            super().__init__(_("line %(line)s, column %(column)s: %(message)s") % where)
+        else:
+            super().__init__(_("line %(line)s: %(message)s") % where)
 
 
-EXAMPLES_CSV_HELP = (
+# Lazy: also shown on the organizer's page, in the reader's language.
+EXAMPLES_CSV_HELP = gettext_lazy(
     "columns kind,score,explanation and either clip (its id) or task,episode,team "
     "(the team's rated clip of that episode)"
 )
@@ -267,30 +298,39 @@ def _examples_rows(text: str) -> list[tuple[int, dict[str, str]]]:
         header = next(reader, None)
         if header is None:
             raise ExamplesCsvError(
-                f"the file is empty: it needs a header with {EXAMPLES_CSV_HELP}", line=1
+                _("the file is empty: it needs a header with %(columns)s")
+                % {"columns": EXAMPLES_CSV_HELP},
+                line=1,
             )
         names = [name.strip().lower() for name in header]
         needed = {"kind", "score", "explanation"}
         by_id = "clip" in names
         if not needed <= set(names) or not (by_id or {"task", "episode", "team"} <= set(names)):
-            raise ExamplesCsvError(f"the header needs {EXAMPLES_CSV_HELP}", line=1)
+            raise ExamplesCsvError(
+                _("the header needs %(columns)s") % {"columns": EXAMPLES_CSV_HELP}, line=1
+            )
         if len(set(names)) != len(names):
-            raise ExamplesCsvError("a column appears twice in the header", line=1)
+            raise ExamplesCsvError(_("a column appears twice in the header"), line=1)
         rows = []
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(names):
                 raise ExamplesCsvError(
-                    f"{len(names)} columns expected, {len(cells)} found", line=reader.line_num
+                    _("%(n)s columns expected, %(found)s found")
+                    % {"n": len(names), "found": len(cells)},
+                    line=reader.line_num,
                 )
             rows.append((reader.line_num, dict(zip(names, cells, strict=True))))
             if len(rows) > EXAMPLES_CSV_MAX_ROWS:
                 raise ExamplesCsvError(
-                    f"at most {EXAMPLES_CSV_MAX_ROWS} examples per file", line=reader.line_num
+                    _("at most %(max)s examples per file") % {"max": EXAMPLES_CSV_MAX_ROWS},
+                    line=reader.line_num,
                 )
     except csv.Error as exc:
-        raise ExamplesCsvError(f"not valid CSV ({exc})", line=reader.line_num) from exc
+        raise ExamplesCsvError(
+            _("not valid CSV (%(error)s)") % {"error": exc}, line=reader.line_num
+        ) from exc
     return rows
 
 
@@ -299,7 +339,11 @@ def _clip_by_names(campaign: Campaign, row: dict[str, str], line: int) -> int:
     task_key = task if task.startswith("task") else f"task{task}"
     episode_key = episode if episode.startswith("episode_") else f"episode_{episode}"
     if not Team.objects.filter(campaign=campaign, name=team).exists():
-        raise ExamplesCsvError(f"no team {team!r} in {campaign.slug}", line=line, column="team")
+        raise ExamplesCsvError(
+            _("no team %(team)r in %(campaign)s") % {"team": team, "campaign": campaign.slug},
+            line=line,
+            column="team",
+        )
     clip = (
         current_clips(campaign=campaign)
         .filter(
@@ -311,7 +355,8 @@ def _clip_by_names(campaign: Campaign, row: dict[str, str], line: int) -> int:
     )
     if clip is None:
         raise ExamplesCsvError(
-            f"team {team!r} has no rated clip of {task_key}/{episode_key}",
+            _("team %(team)r has no rated clip of %(episode)s")
+            % {"team": team, "episode": f"{task_key}/{episode_key}"},
             line=line,
             column="episode",
         )
@@ -329,7 +374,7 @@ def examples_import(*, campaign: Campaign, data: bytes, by=None) -> ExamplesImpo
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ExamplesCsvError("the file is not UTF-8 text", line=line) from exc
+        raise ExamplesCsvError(_("the file is not UTF-8 text"), line=line) from exc
     existing = set(
         QualityExample.objects.filter(campaign=campaign).values_list("clip_id", flat=True)
     )
@@ -359,7 +404,8 @@ def examples_import(*, campaign: Campaign, data: bytes, by=None) -> ExamplesImpo
             raise ExamplesCsvError(text, line=line, column=column) from exc
         if example.clip_id in seen:
             raise ExamplesCsvError(
-                f"clip {example.clip_id} also appears on line {seen[example.clip_id]}",
+                _("clip %(clip)s also appears on line %(line)s")
+                % {"clip": example.clip_id, "line": seen[example.clip_id]},
                 line=line,
                 column="clip" if "clip" in row else "episode",
             )
@@ -373,9 +419,14 @@ def examples_import(*, campaign: Campaign, data: bytes, by=None) -> ExamplesImpo
 
 def _check_may_practise(campaign: Campaign, user) -> None:
     if not quality_selectors.takes_part(campaign=campaign, user=user):
-        raise QualityRefused("you do not rate in this campaign: its practice round is not for you")
+        raise QualityRefused(
+            _("you do not rate in this campaign: its practice round is not for you")
+        )
     if campaign.state not in quality_selectors.PRACTICE_STATES:
-        raise QualityRefused(f"the campaign is {campaign.state}: there is no practice round now")
+        raise QualityRefused(
+            _("the campaign is %(state)s: there is no practice round now")
+            % {"state": word(campaign.state)}
+        )
 
 
 @transaction.atomic
@@ -392,7 +443,7 @@ def practice_start(*, campaign: Campaign, user, now: dt.datetime | None = None) 
         return current
     ids = list(quality_selectors.practice_examples(campaign=campaign).values_list("pk", flat=True))
     if not ids:
-        raise QualityRefused("this campaign has no practice example: nothing to practise")
+        raise QualityRefused(_("this campaign has no practice example: nothing to practise"))
     mark = campaign.practice_pass_count or len(ids)
     try:
         with transaction.atomic():
@@ -462,21 +513,30 @@ def practice_answer(
         .first()
     )
     if attempt is None:
-        raise QualityRefused("start the practice round first")
+        raise QualityRefused(_("start the practice round first"))
     steps = quality_selectors.attempt_steps(attempt=attempt)
     if not isinstance(step, int) or not 1 <= step <= len(steps):
-        raise QualityRefused({"step": f"a step from 1 to {len(steps)}, not {step!r}"})
+        raise QualityRefused(
+            {"step": _("a step from 1 to %(n)s, not %(step)r") % {"n": len(steps), "step": step}}
+        )
     given = steps[step - 1].answer
     if given is not None:
         if given.score == score:
             return _feedback(attempt, given)
-        raise QualityRefused(f"example {step} is answered already (with {given.score})")
+        raise QualityRefused(
+            _("example %(step)s is answered already (with %(score)s)")
+            % {"step": step, "score": given.score}
+        )
     if attempt.finished_at is not None:
-        raise QualityRefused("this practice round is over")
+        raise QualityRefused(_("this practice round is over"))
     expected = quality_selectors.next_step(steps=steps)
     if expected is None or expected.step != step or expected.example is None:
-        where = f"answer example {expected.step} first" if expected else "nothing is left"
-        raise QualityRefused(f"example {step} is not the one to answer now: {where}")
+        refusal = (
+            _("example %(step)s is not the one to answer now: answer example %(next)s first")
+            if expected
+            else _("example %(step)s is not the one to answer now: nothing is left")
+        )
+        raise QualityRefused(refusal % {"step": step, "next": expected and expected.step})
     now = _now(now)
     example = expected.example
     answer = PracticeAnswer.objects.create(
@@ -514,7 +574,8 @@ def qualification_reset(
     )
     if attempt is None:
         raise QualityRefused(
-            f"{user.get_username()} has no practice attempt in {campaign.slug}: nothing to reset"
+            _("%(user)s has no practice attempt in %(campaign)s: nothing to reset")
+            % {"user": user.get_username(), "campaign": campaign.slug}
         )
     attempt.reset_at = _now(now)
     attempt.reset_by = by

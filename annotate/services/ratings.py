@@ -26,7 +26,12 @@ from annotate.rubric import (
     rubric_score,
 )
 from annotate.selectors import current_submissions, rating_of
-from annotate.selectors.problems import clip_hold, held_clip_ids
+from annotate.selectors.problems import (
+    clip_hold,
+    clip_hold_status,
+    clip_is_held,
+    held_clip_ids,
+)
 from annotate.selectors.quality import practice_pending_campaigns
 
 # Both clips must have been played over this fraction of their length before a first
@@ -99,8 +104,15 @@ def _check_may_rate(*, assignment: Assignment, user) -> None:
 
 
 def _check_not_held(*, assignment: Assignment) -> None:
-    """A pair reported as broken takes no rating until the organizer hands it out again."""
-    hold = clip_hold(clip_id=assignment.clip_id)
+    """A pair reported as broken takes no rating until the organizer hands it out again.
+
+    Read from the row's ``clip_hold`` annotation where the caller read the assignment
+    with it (:func:`annotate.selectors.problems.clip_hold_status`), else asked.
+    """
+    if hasattr(assignment, "clip_hold"):
+        hold = assignment.clip_hold
+    else:
+        hold = clip_hold(clip_id=assignment.clip_id)
     if hold == "excluded":
         raise RatingRefused(
             "this pair was reported as broken and the organizer left it out of rating"
@@ -144,7 +156,8 @@ def _server_seconds(assignment: Assignment, now: dt.datetime) -> float | None:
 
 def _locked_assignment(assignment: Assignment) -> Assignment:
     """The assignment row re-read under a row lock, so two submissions run one after the other."""
-    return Assignment.objects.select_for_update().select_related("campaign").get(pk=assignment.pk)
+    locked = Assignment.objects.select_for_update().select_related("campaign")
+    return locked.annotate(clip_hold=clip_hold_status()).get(pk=assignment.pk)
 
 
 def assignments_current(*, user, campaign: Campaign | None = None) -> QuerySet[Assignment]:
@@ -267,9 +280,17 @@ def _same_judgement(
 
 
 def _marks(raw: object, assignment: Assignment) -> list[dict[str, object]]:
-    """The marks checked against the generated clip's length (annotate/marks.py)."""
+    """The marks checked against the generated clip's length (annotate/marks.py).
+
+    Without a mark the length is not read: most ratings cost no query for it.
+    """
+    if not raw and isinstance(raw, list | tuple | type(None)):
+        return []
+    duration = MediaAsset.objects.filter(clips=assignment.clip_id).values_list(
+        "duration_s", flat=True
+    )
     try:
-        return marks_clean(raw, duration_s=assignment.clip.asset.duration_s)
+        return marks_clean(raw, duration_s=duration.get())
     except MarksInvalid as exc:
         raise RatingRefused(str(exc)) from exc
 
@@ -610,9 +631,9 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
     rows = (
         assignments_current(user=user)
         .select_related("campaign", "clip__episode__task")
+        .annotate(held=clip_is_held())  # reported as broken: with the organizer
         .order_by("campaign__created_at", "clip__episode__task__number")
     )
-    held = set(held_clip_ids().values_list("clip_id", flat=True))
     campaigns: dict[int, dict] = {}
     for assignment in rows:
         campaign, task = assignment.campaign, assignment.clip.episode.task
@@ -621,7 +642,7 @@ def annotator_queue(*, user) -> list[CampaignQueue]:
         done = assignment.status == Assignment.Status.DONE
         counts[1] += done
         counts[2] += 1
-        counts[3] += not done and assignment.clip_id in held
+        counts[3] += not done and assignment.held
     queues = []
     for entry in campaigns.values():
         campaign = entry["campaign"]

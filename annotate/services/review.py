@@ -22,6 +22,7 @@ import math
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate import planner
 from annotate.models import (
@@ -36,6 +37,7 @@ from annotate.models import (
 from annotate.selectors import current_clips
 from annotate.selectors.problems import held_clip_ids
 from annotate.services.assignments import order_key
+from annotate.words import word
 
 REASON_MAX_CHARS = 2000
 # name: (lowest, highest, integer?) of the campaign's quality-review settings.
@@ -51,19 +53,23 @@ THRESHOLD_RANGES: dict[str, tuple[float, float, bool]] = {
 
 
 class ReviewRefused(Exception):
-    """A review request that the rules refuse; the message says why."""
+    """A review request that the rules refuse; the message says why, in the reader's language."""
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _reason(text: str, *, what: str) -> str:
+def _reason(text: str, *, missing: str) -> str:
+    """The reason stripped; `missing` is the refusal when there is none."""
     reason = (text or "").strip()
     if not reason:
-        raise ReviewRefused(f"{what} needs a written reason")
+        raise ReviewRefused(missing)
     if len(reason) > REASON_MAX_CHARS:
-        raise ReviewRefused(f"the reason has {len(reason)} characters; at most {REASON_MAX_CHARS}")
+        raise ReviewRefused(
+            _("the reason has %(n)s characters; at most %(max)s")
+            % {"n": len(reason), "max": REASON_MAX_CHARS}
+        )
     return reason
 
 
@@ -75,8 +81,11 @@ def _locked(campaign: Campaign) -> Campaign:
 def _results_may_change(campaign: Campaign) -> None:
     if campaign.state == Campaign.State.PUBLISHED:
         raise ReviewRefused(
-            f"campaign {campaign.slug!r} is published: its results are not changed while the "
-            "teams see them; withdraw the publication first"
+            _(
+                "campaign %(campaign)r is published: its results are not changed while the "
+                "teams see them; withdraw the publication first"
+            )
+            % {"campaign": campaign.slug}
         )
 
 
@@ -100,18 +109,21 @@ def rater_exclude(
     """
     campaign = _locked(campaign)
     _results_may_change(campaign)
-    reason = _reason(reason, what="an exclusion")
+    reason = _reason(reason, missing=_("an exclusion needs a written reason"))
     if since is not None and timezone.is_naive(since):
-        raise ReviewRefused("the moment an exclusion starts needs a time zone")
+        raise ReviewRefused(_("the moment an exclusion starts needs a time zone"))
     if not Assignment.objects.filter(campaign=campaign, annotator=annotator).exists():
-        raise ReviewRefused(f"{annotator.username!r} has no work in campaign {campaign.slug!r}")
+        raise ReviewRefused(
+            _("%(user)r has no work in campaign %(campaign)r")
+            % {"user": annotator.username, "campaign": campaign.slug}
+        )
     active = RaterExclusion.objects.filter(
         campaign=campaign, annotator=annotator, lifted_at__isnull=True
     ).first()
     if active is not None:
         raise ReviewRefused(
-            f"{annotator.username!r} is already excluded (since {active.created_at:%Y-%m-%d %H:%M}); "
-            "lift that exclusion first"
+            _("%(user)r is already excluded (since %(since)s); lift that exclusion first")
+            % {"user": annotator.username, "since": f"{active.created_at:%Y-%m-%d %H:%M}"}
         )
     try:
         with transaction.atomic():
@@ -124,7 +136,9 @@ def rater_exclude(
                 created_at=_now(now),
             )
     except IntegrityError as exc:  # excluded meanwhile by another request
-        raise ReviewRefused(f"{annotator.username!r} is already excluded") from exc
+        raise ReviewRefused(
+            _("%(user)r is already excluded") % {"user": annotator.username}
+        ) from exc
 
 
 @transaction.atomic
@@ -134,12 +148,15 @@ def rater_exclusion_lift(
     """Count the rater's ratings again; the exclusion stays on record with the lift."""
     campaign = _locked(exclusion.campaign)
     _results_may_change(campaign)
-    reason = _reason(reason, what="lifting an exclusion")
+    reason = _reason(reason, missing=_("lifting an exclusion needs a written reason"))
     exclusion = RaterExclusion.objects.select_for_update().get(pk=exclusion.pk)
     if exclusion.lifted_at is not None:
         raise ReviewRefused(
-            f"this exclusion of {exclusion.annotator.username!r} was lifted already "
-            f"({exclusion.lifted_at:%Y-%m-%d %H:%M})"
+            _("this exclusion of %(user)r was lifted already (%(when)s)")
+            % {
+                "user": exclusion.annotator.username,
+                "when": f"{exclusion.lifted_at:%Y-%m-%d %H:%M}",
+            }
         )
     exclusion.lifted_at = _now(now)
     exclusion.lifted_by = by
@@ -159,8 +176,11 @@ def _scored_clip(campaign: Campaign, clip_id: int) -> Clip:
     )
     if clip is None:
         raise ReviewRefused(
-            f"clip {clip_id!r} is not a scored clip of campaign {campaign.slug!r} "
-            "(a team's rated version, of an episode in the rated set)"
+            _(
+                "clip %(clip)r is not a scored clip of campaign %(campaign)r "
+                "(a team's rated version, of an episode in the rated set)"
+            )
+            % {"clip": clip_id, "campaign": campaign.slug}
         )
     return clip
 
@@ -188,19 +208,25 @@ def adjudication_extra_rater(
     campaign = _locked(campaign)
     if not campaign.accepts_ratings:
         raise ReviewRefused(
-            f"campaign {campaign.slug!r} is {campaign.state}: it takes no rating, so no extra "
-            "rater can rate; decide a score instead, or re-open it"
+            _(
+                "campaign %(campaign)r is %(state)s: it takes no rating, so no extra rater can "
+                "rate; decide a score instead, or re-open it"
+            )
+            % {"campaign": campaign.slug, "state": word(campaign.state)}
         )
     clip = _scored_clip(campaign, clip_id)
     if held_clip_ids().filter(clip_id=clip.pk).exists():
         raise ReviewRefused(
-            "this pair was reported as broken: resolve the problem report first "
-            "(an extra rater would be handed the same broken pair)"
+            _(
+                "this pair was reported as broken: resolve the problem report first "
+                "(an extra rater would be handed the same broken pair)"
+            )
         )
     waiting = _waiting_extra_rater(clip)
     if waiting is not None:
         raise ReviewRefused(
-            f"{waiting.annotator.username!r} was asked to rate this clip and has not yet"
+            _("%(user)r was asked to rate this clip and has not yet")
+            % {"user": waiting.annotator.username}
         )
     team_name = clip.submission.team.name
     roster = [user for user in campaign.annotators.all() if user.is_active and not user.is_staff]
@@ -234,8 +260,10 @@ def adjudication_extra_rater(
     )
     if chosen is None:
         raise ReviewRefused(
-            "no eligible rater: everyone on the roster is on the clip's team, has rated or "
-            "holds it, or is excluded; add an annotator to the roster first"
+            _(
+                "no eligible rater: everyone on the roster is on the clip's team, has rated or "
+                "holds it, or is excluded; add an annotator to the roster first"
+            )
         )
     annotator = next(user for user in roster if user.username == chosen)
     at = _now(now)
@@ -284,13 +312,15 @@ def adjudication_decide(
     campaign = _locked(campaign)
     _results_may_change(campaign)
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 3:
-        raise ReviewRefused(f"a decided score is an integer from 0 to 3, not {score!r}")
-    reason = _reason(reason, what="a decision")
+        raise ReviewRefused(
+            _("a decided score is an integer from 0 to 3, not %(score)r") % {"score": score}
+        )
+    reason = _reason(reason, missing=_("a decision needs a written reason"))
     clip = _scored_clip(campaign, clip_id)
     if not Rating.objects.filter(clip=clip, assignment__gold=False).exists():
         # A decision replaces ratings (evaluation.scoring.adjudication): with none given,
         # there is nothing to adjudicate yet.
-        raise ReviewRefused("this clip has no rating yet: there is nothing to adjudicate")
+        raise ReviewRefused(_("this clip has no rating yet: there is nothing to adjudicate"))
     return AdjudicationAction.objects.create(
         campaign=campaign,
         clip=clip,
@@ -309,10 +339,10 @@ def adjudication_withdraw(
     """Withdraw a clip's decision: its raters' scores count again."""
     campaign = _locked(campaign)
     _results_may_change(campaign)
-    reason = _reason(reason, what="withdrawing a decision")
+    reason = _reason(reason, missing=_("withdrawing a decision needs a written reason"))
     clip = _scored_clip(campaign, clip_id)
     if _current_decision(clip) is None:
-        raise ReviewRefused("this clip has no decision to withdraw")
+        raise ReviewRefused(_("this clip has no decision to withdraw"))
     return AdjudicationAction.objects.create(
         campaign=campaign,
         clip=clip,
@@ -336,9 +366,12 @@ def review_settings_update(*, campaign: Campaign, **values: float) -> Campaign:
     campaign = _locked(campaign)
     unknown = sorted(set(values) - set(THRESHOLD_RANGES))
     if unknown:
-        raise ReviewRefused(f"unknown setting(s): {', '.join(unknown)}")
+        raise ReviewRefused(_("unknown setting(s): %(names)s") % {"names": ", ".join(unknown)})
     if values and campaign.state == Campaign.State.PUBLISHED:
-        raise ReviewRefused(f"campaign {campaign.slug!r} is published: its settings are frozen")
+        raise ReviewRefused(
+            _("campaign %(campaign)r is published: its settings are frozen")
+            % {"campaign": campaign.slug}
+        )
     for name, value in values.items():
         low, high, integer = THRESHOLD_RANGES[name]
         number_ok = not isinstance(value, bool) and isinstance(value, int | float)
@@ -348,8 +381,12 @@ def review_settings_update(*, campaign: Campaign, **values: float) -> Campaign:
             or not low <= value <= high
             or (integer and value != int(value))
         ):
-            kind = "an integer" if integer else "a number"
-            raise ReviewRefused(f"{name} must be {kind} from {low} to {high}, not {value!r}")
+            refusal = (
+                _("%(name)s must be an integer from %(low)s to %(high)s, not %(value)r")
+                if integer
+                else _("%(name)s must be a number from %(low)s to %(high)s, not %(value)r")
+            )
+            raise ReviewRefused(refusal % {"name": name, "low": low, "high": high, "value": value})
         setattr(campaign, name, int(value) if integer else float(value))
     campaign.save(update_fields=list(values))
     return campaign

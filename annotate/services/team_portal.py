@@ -12,10 +12,12 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate.models import Campaign, ImportJob, Submission, Team
 from annotate.selectors.teams import submission_window_refusal, team_of
 from annotate.services.imports import import_job_create
+from annotate.words import word
 
 
 class TeamPortalRefused(Exception):
@@ -38,7 +40,7 @@ def team_submission_upload(
     """
     team = team_of(campaign=campaign, user=user)
     refusal = (
-        "You are in no team of this campaign."
+        _("You are in no team of this campaign.")
         if team is None
         else submission_window_refusal(campaign=campaign, now=now)
     )
@@ -61,29 +63,48 @@ def team_final_choose(
 ) -> Team:
     """Make one of the team's versions the one rated; ``None`` goes back to the newest.
 
-    Only before the window closes, and only a version that is not awaiting the
-    organizer's confirmation (one that drops episodes of the rated version).
+    A member of the team may choose before the window closes. An organizer may choose for
+    the team at any time while the campaign takes submissions (draft or open), also after
+    the window closed: a file a team sent late, or a version an organizer imported, is
+    rated only when someone chooses it, never silently. Never a version awaiting the
+    organizer's confirmation (one that drops episodes of the rated version). Who chose is
+    recorded and shown to the team.
     """
     now = now or timezone.now()
     team = Team.objects.select_for_update().select_related("campaign").get(pk=team.pk)
-    if not team.members.filter(pk=user.pk).exists():
-        raise TeamPortalRefused("You are not a member of this team.")
-    refusal = submission_window_refusal(campaign=team.campaign, now=now)
-    if refusal:
-        raise TeamPortalRefused(refusal)
+    if user.is_staff:
+        if team.campaign.state not in (Campaign.State.DRAFT, Campaign.State.OPEN):
+            raise TeamPortalRefused(
+                _("The campaign is %(state)s: the rated versions are frozen.")
+                % {"state": word(team.campaign.state)}
+            )
+    elif not team.members.filter(pk=user.pk).exists():
+        raise TeamPortalRefused(_("You are not a member of this team."))
+    else:
+        refusal = submission_window_refusal(campaign=team.campaign, now=now)
+        if refusal:
+            raise TeamPortalRefused(refusal)
     submission = None
     if version is not None:
         submission = Submission.objects.filter(team=team, version=version).first()
         if submission is None:
-            raise TeamPortalRefused(f"Your team has no version {version}.")
+            raise TeamPortalRefused(
+                _("Team %(team)s has no version %(version)s.")
+                % {"team": team.name, "version": version}
+            )
         if submission.awaiting_confirmation:
             raise TeamPortalRefused(
-                f"Version {version} lacks episodes of the rated version and waits for the "
-                "organizers' confirmation; it cannot be chosen until they confirm it."
+                _(
+                    "Version %(version)s lacks episodes of the rated version and waits for the "
+                    "organizers' confirmation; it cannot be chosen until they confirm it."
+                )
+                % {"version": version}
             )
     team.final_submission = submission
-    team.final_chosen_at = now if submission is not None else None
-    team.save(update_fields=["final_submission", "final_chosen_at"])
+    chosen = submission is not None
+    team.final_chosen_at = now if chosen else None
+    team.final_chosen_by = user if chosen else None
+    team.save(update_fields=["final_submission", "final_chosen_at", "final_chosen_by"])
     return team
 
 
@@ -98,7 +119,7 @@ def submission_window_set(
 ) -> Campaign:
     """Set when teams may upload, and what they may see; ``None`` for a bound means none."""
     if opens_at and closes_at and closes_at <= opens_at:
-        raise ValidationError({"closes_at": "The window must close after it opens."})
+        raise ValidationError({"closes_at": _("The window must close after it opens.")})
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     campaign.submissions_open_at, campaign.submissions_close_at = opens_at, closes_at
     fields = ["submissions_open_at", "submissions_close_at"]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import services
@@ -60,7 +61,7 @@ def plan_apply(request: HttpRequest, slug: str) -> HttpResponse:
     except services.AssignmentError as exc:
         messages.error(request, str(exc))
         return _done(request, slug)
-    messages.success(request, f"Plan applied: {result.created} new assignments.")
+    messages.success(request, _("Plan applied: %(n)s new assignments.") % {"n": result.created})
     for warning in result.warnings:
         messages.warning(request, warning)
     return _done(request, slug)
@@ -77,7 +78,9 @@ def annotator_add(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(exc))
         return _done(request, slug)
     messages.success(
-        request, f"{user.username} added to the roster; {result.created} new assignments."
+        request,
+        _("%(user)s added to the roster; %(n)s new assignments.")
+        % {"user": user.username, "n": result.created},
     )
     return _done(request, slug)
 
@@ -92,7 +95,7 @@ def annotator_remove(request: HttpRequest, slug: str) -> HttpResponse:
     except services.AssignmentError as exc:
         messages.error(request, str(exc))
         return _done(request, slug)
-    messages.success(request, f"{user.username} removed from the roster.")
+    messages.success(request, _("%(user)s removed from the roster.") % {"user": user.username})
     return _done(request, slug)
 
 
@@ -110,11 +113,16 @@ def move_pending(request: HttpRequest, slug: str) -> HttpResponse:
         return _done(request, slug)
     messages.success(
         request,
-        f"Moved {result.moved} pending clips from {from_user.username} to {to_user.username}.",
+        _("Moved %(n)s pending clips from %(from)s to %(to)s.")
+        % {"n": result.moved, "from": from_user.username, "to": to_user.username},
     )
     if result.blocked:
         reasons = sorted({blocked.reason for blocked in result.blocked})
-        messages.warning(request, f"{len(result.blocked)} stayed: {'; '.join(reasons)}")
+        messages.warning(
+            request,
+            _("%(n)s stayed: %(reasons)s")
+            % {"n": len(result.blocked), "reasons": "; ".join(reasons)},
+        )
     return _done(request, slug)
 
 
@@ -124,12 +132,12 @@ def reclaim(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     raw = request.POST.get("minutes", "").strip()
     if raw and not raw.isdigit():
-        messages.error(request, f"minutes must be a whole number, not {raw!r}")
+        messages.error(request, _("minutes must be a whole number, not %(raw)r") % {"raw": raw})
         return _done(request, slug)
     result = services.assignment_reclaim_stale(campaign=campaign, minutes=int(raw) if raw else None)
     messages.success(
         request,
-        f"Reclaimed {result.reclaimed} assignments idle since before "
-        f"{result.cutoff:%Y-%m-%d %H:%M} UTC.",
+        _("Reclaimed %(n)s assignments idle since before %(cutoff)s UTC.")
+        % {"n": result.reclaimed, "cutoff": f"{result.cutoff:%Y-%m-%d %H:%M}"},
     )
     return _done(request, slug)

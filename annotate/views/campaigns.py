@@ -10,6 +10,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate import selectors, services
@@ -26,6 +27,7 @@ from annotate.forms import (
 from annotate.guideline import render_guideline
 from annotate.models import Campaign, Task
 from annotate.selectors import campaigns as campaign_selectors
+from annotate.words import word
 
 
 def _refusal_into(form: Form, exc: ValidationError) -> None:
@@ -53,7 +55,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _refusal_into(form, exc)
         else:
-            messages.success(request, f"Campaign {campaign.name} created, in draft.")
+            messages.success(
+                request, _("Campaign %(name)s created, in draft.") % {"name": campaign.name}
+            )
             return redirect("campaign-detail", slug=campaign.slug)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -73,7 +77,7 @@ def campaign_settings(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             _refusal_into(form, exc)
         else:
-            messages.success(request, "Campaign settings saved.")
+            messages.success(request, _("Campaign settings saved."))
             return redirect("campaign-detail", slug=campaign.slug)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -91,7 +95,9 @@ def campaign_state(request: HttpRequest, slug: str) -> HttpResponse:
     form = CampaignStateForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, f"The state did not change: {_problems(ValidationError(form.errors))}"
+            request,
+            _("The state did not change: %(problems)s")
+            % {"problems": _problems(ValidationError(form.errors))},
         )
         return redirect("campaign-detail", slug=slug)
     try:
@@ -102,9 +108,15 @@ def campaign_state(request: HttpRequest, slug: str) -> HttpResponse:
             by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, f"The state did not change: {_problems(exc)}")
+        messages.error(
+            request, _("The state did not change: %(problems)s") % {"problems": _problems(exc)}
+        )
     else:
-        messages.success(request, f"{campaign.name} is now {change.to_state}.")
+        messages.success(
+            request,
+            _("%(name)s is now %(state)s.")
+            % {"name": campaign.name, "state": word(change.to_state)},
+        )
     return redirect("campaign-detail", slug=slug)
 
 
@@ -144,7 +156,7 @@ def task_add(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             _refusal_into(form, exc)
         else:
-            messages.success(request, f"{task.key} added.")
+            messages.success(request, _("%(task)s added.") % {"task": task.key})
             return redirect("tasks", slug=slug)
     return _tasks_page(request, campaign, add_form=form, status=400)
 
@@ -156,15 +168,21 @@ def task_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     form = TaskEditForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, f"{task.key} was not saved: {_problems(ValidationError(form.errors))}"
+            request,
+            _("%(task)s was not saved: %(problems)s")
+            % {"task": task.key, "problems": _problems(ValidationError(form.errors))},
         )
         return redirect("tasks", slug=slug)
     try:
         services.task_update(task=task, **form.cleaned_data)
     except ValidationError as exc:
-        messages.error(request, f"{task.key} was not saved: {_problems(exc)}")
+        messages.error(
+            request,
+            _("%(task)s was not saved: %(problems)s")
+            % {"task": task.key, "problems": _problems(exc)},
+        )
     else:
-        messages.success(request, f"{task.key} saved.")
+        messages.success(request, _("%(task)s saved.") % {"task": task.key})
     return redirect("tasks", slug=slug)
 
 
@@ -177,11 +195,14 @@ def tasks_upload(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             result = services.tasks_import(campaign=campaign, data=form.cleaned_data["file"].read())
         except ValidationError as exc:
-            form.add_error("file", f"Nothing was imported: {_problems(exc)}")
+            form.add_error(
+                "file", _("Nothing was imported: %(problems)s") % {"problems": _problems(exc)}
+            )
         else:
             messages.success(
                 request,
-                f"{len(result.created)} tasks created, {len(result.updated)} updated.",
+                _("%(created)s tasks created, %(updated)s updated.")
+                % {"created": len(result.created), "updated": len(result.updated)},
             )
             return redirect("tasks", slug=slug)
     return _tasks_page(request, campaign, csv_form=form, status=400)
@@ -214,7 +235,7 @@ def guideline_edit(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             _refusal_into(form, exc)
         else:
-            messages.success(request, "Guideline saved.")
+            messages.success(request, _("Guideline saved."))
             return redirect("guideline", slug=slug)
     status = 400 if request.method == "POST" else 200
     preview = render_guideline(form.data.get("text", "") if form.is_bound else initial["text"])

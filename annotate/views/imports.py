@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import selectors, services
@@ -46,9 +47,9 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
             user=request.user,
         )
     except services.ImportRefused as exc:
-        messages.error(request, f"The import was refused: {exc}")
+        messages.error(request, _("The import was refused: %(why)s") % {"why": exc})
         return redirect("campaign-detail", slug=slug)
-    messages.info(request, f"Import #{job.pk} queued.")
+    messages.info(request, _("Import #%(id)s queued.") % {"id": job.pk})
     return redirect("campaign-detail", slug=slug)
 
 
@@ -59,10 +60,12 @@ def submission_confirm(request: HttpRequest, slug: str, submission_id: int) -> H
     try:
         submission = services.submission_confirm(submission=submission, user=request.user)
     except services.ImportRefused as exc:
-        messages.error(request, f"Not confirmed: {exc}")
+        messages.error(request, _("Not confirmed: %(why)s") % {"why": exc})
     else:
         messages.success(
-            request, f"{submission.team.name} v{submission.version} is now the rated version."
+            request,
+            _("%(team)s v%(version)s is now the rated version.")
+            % {"team": submission.team.name, "version": submission.version},
         )
     return redirect("campaign-detail", slug=slug)
 

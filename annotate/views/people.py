@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -116,10 +117,10 @@ def person_active(request: HttpRequest, slug: str, username: str) -> HttpRespons
     try:
         if request.POST.get("active") == "1":
             services.person_reactivate(user=user, by=request.user)
-            messages.success(request, f"{username} can sign in again.")
+            messages.success(request, _("%(user)s can sign in again.") % {"user": username})
         else:
             services.person_deactivate(user=user, by=request.user)
-            messages.success(request, f"{username} is deactivated.")
+            messages.success(request, _("%(user)s is deactivated.") % {"user": username})
     except services.PeopleError as exc:
         messages.error(request, str(exc))
     return redirect("people", slug=slug)
@@ -137,10 +138,14 @@ def person_team(request: HttpRequest, slug: str, username: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         if not team.strip():
-            messages.success(request, f"{username} is in no team.")
+            messages.success(request, _("%(user)s is in no team.") % {"user": username})
         else:
-            made = " (a new team)" if created else ""
-            messages.success(request, f"{username} is in team {team.strip()}{made}.")
+            text = (
+                _("%(user)s is in team %(team)s (a new team).")
+                if created
+                else _("%(user)s is in team %(team)s.")
+            )
+            messages.success(request, text % {"user": username, "team": team.strip()})
     return redirect("people", slug=slug)
 
 
@@ -153,11 +158,13 @@ def person_roster(request: HttpRequest, slug: str, username: str) -> HttpRespons
         if request.POST.get("member") == "1":
             result = services.assignment_annotator_add(campaign=campaign, user=user)
             messages.success(
-                request, f"{username} is an annotator ({result.created} new assignments)."
+                request,
+                _("%(user)s is an annotator (%(n)s new assignments).")
+                % {"user": username, "n": result.created},
             )
         else:
             services.assignment_annotator_remove(campaign=campaign, user=user)
-            messages.success(request, f"{username} is off the annotators.")
+            messages.success(request, _("%(user)s is off the annotators.") % {"user": username})
     except services.AssignmentError as exc:
         messages.error(request, str(exc))
     return redirect("people", slug=slug)
@@ -183,7 +190,9 @@ class InvitationAcceptView(PasswordResetConfirmView):
     def form_valid(self, form):
         services.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
-        messages.success(self.request, f"Password set. Log in as {form.user.username}.")
+        messages.success(
+            self.request, _("Password set. Log in as %(user)s.") % {"user": form.user.username}
+        )
         return redirect(self.get_success_url())
 
     def get_context_data(self, **kwargs):

@@ -14,7 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required
@@ -22,6 +24,7 @@ from annotate.models import Campaign, PracticePassMode, QualityExample
 from annotate.selectors import quality as selectors
 from annotate.services import quality as services
 from annotate.views.rating import media_info
+from annotate.words import WORDS, word
 
 User = get_user_model()
 
@@ -105,7 +108,7 @@ def practice_start(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.practice_start(campaign=campaign, user=request.user)
     except services.QualityRefused as exc:
-        messages.error(request, _problems(exc).capitalize() + ".")
+        messages.error(request, _("%(problem)s.") % {"problem": capfirst(_problems(exc))})
     return redirect("practice", slug=slug)
 
 
@@ -183,7 +186,7 @@ def practice_answer(request: HttpRequest, slug: str, step: int) -> HttpResponse:
             campaign=campaign, user=request.user, step=step, score=form.cleaned_data["score"]
         )
     except services.QualityRefused as exc:
-        messages.error(request, _problems(exc).capitalize() + ".")
+        messages.error(request, _("%(problem)s.") % {"problem": capfirst(_problems(exc))})
         return redirect("practice", slug=slug)
     return redirect("practice-step", slug=slug, step=step)
 
@@ -192,8 +195,9 @@ def practice_answer(request: HttpRequest, slug: str, step: int) -> HttpResponse:
 
 
 class ExampleMarkForm(forms.Form):
-    clip = forms.IntegerField(min_value=1, label="Clip id")
-    kind = forms.ChoiceField(choices=QualityExample.Kind.choices)
+    clip = forms.IntegerField(min_value=1, label=gettext_lazy("Clip id"))
+    # The stored value, shown in the reader's language.
+    kind = forms.ChoiceField(choices=[(kind, WORDS[kind]) for kind in QualityExample.Kind.values])
     score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
     explanation = forms.CharField(
         required=False,
@@ -204,7 +208,12 @@ class ExampleMarkForm(forms.Form):
 
 class QualitySettingsForm(forms.Form):
     practice_pass_count = forms.IntegerField(min_value=0, max_value=services.PASS_COUNT_MAX)
-    practice_pass_mode = forms.ChoiceField(choices=PracticePassMode.choices)
+    practice_pass_mode = forms.ChoiceField(
+        choices=[
+            (PracticePassMode.EXACT, gettext_lazy("exact score")),
+            (PracticePassMode.WITHIN_ONE, gettext_lazy("within one point")),
+        ]
+    )
     gold_every = forms.IntegerField(min_value=0, max_value=services.GOLD_EVERY_MAX)
 
 
@@ -285,7 +294,7 @@ def example_mark(request: HttpRequest, slug: str) -> HttpResponse:
     messages.success(
         request,
         _("Clip %(clip)s is a %(kind)s example (%(score)s).")
-        % {"clip": example.clip_id, "kind": example.get_kind_display(), "score": example.score},
+        % {"clip": example.clip_id, "kind": word(example.kind), "score": example.score},
     )
     return _back(slug)
 

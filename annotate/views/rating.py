@@ -19,6 +19,7 @@ from annotate.marks import MAX_MARKS, mark_choices
 from annotate.models import Assignment, Campaign, MediaAsset, ProblemReport
 from annotate.rubric import ANSWERS_BY_SCORE, rubric_json
 from annotate.selectors import rating_of
+from annotate.selectors.problems import clip_hold_status
 from annotate.services.problems import TEXT_MAX_CHARS, ProblemRefused, problem_report
 
 
@@ -75,7 +76,7 @@ def _own_assignment(request: HttpRequest, assignment_id: int) -> Assignment:
             "clip__asset",
             "clip__episode__reference",
             "clip__episode__task",
-        ),
+        ).annotate(clip_hold=clip_hold_status()),  # reported as broken, read with the row
         pk=assignment_id,
         annotator=request.user,
     )

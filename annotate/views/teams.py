@@ -14,11 +14,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required, own_team
 from annotate.forms import SubmissionWindowForm
-from annotate.models import Campaign
+from annotate.models import Campaign, Team
 from annotate.selectors import teams as team_selectors
 from annotate.services.team_portal import (
     TeamPortalRefused,
@@ -115,6 +116,30 @@ def team_final(request: HttpRequest, slug: str) -> HttpResponse:
             else "Your newest version counts.",
         )
     return redirect("team-portal", slug=campaign.slug)
+
+
+@organizer_required
+@require_POST
+def team_final_set(request: HttpRequest, slug: str, team_id: int) -> HttpResponse:
+    """Organizers choose a team's rated version, e.g. for a file the team sent late."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    team = get_object_or_404(Team, campaign=campaign, pk=team_id)
+    raw = request.POST.get("version", "")
+    try:
+        version = int(raw) if raw else None
+        team_final_choose(team=team, version=version, user=request.user)
+    except ValueError:
+        messages.error(request, _("%(raw)r is not a version number.") % {"raw": raw})
+    except TeamPortalRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(team)s: version %(version)s counts.") % {"team": team.name, "version": version}
+            if version
+            else _("%(team)s: the newest version counts.") % {"team": team.name},
+        )
+    return redirect("teams", slug=campaign.slug)
 
 
 def _window_form(campaign: Campaign) -> SubmissionWindowForm:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,7 +43,7 @@ def token_issue(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest) -> HttpResponse:
     user = get_object_or_404(User, username=request.POST.get("username", ""))
     if services.api_token_revoke(user=user, by=request.user):
-        messages.success(request, f"Token of {user.username} revoked.")
+        messages.success(request, _("Token of %(user)s revoked.") % {"user": user.username})
     else:
-        messages.info(request, f"{user.username} had no token.")
+        messages.info(request, _("%(user)s had no token.") % {"user": user.username})
     return redirect("tokens")

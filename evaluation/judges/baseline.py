@@ -56,9 +56,11 @@ class Evidence:
 #    development split and the demo footage in view (docs/judges.md).
 #  - log ratios: twice the reference's flicker or spikiness (log 2) is suspicious.
 #  - vanish: a quarter of the reference's change lost again by the end.
-#  - process unexplained: change that neither clip explains within a pixel and a tenth
-#    of the clip's time, per instant, against the object's footprint; 0.005 was set
-#    with the same two footage sets in view.
+#  - process unexplained: what either clip's frames show that the other's frames do not
+#    explain within a pixel and a tenth of the clip's time, in regions at least as large
+#    as that pixel tolerance, once the generated clip is in the reference's look, per
+#    sixteenth of the clip, against the object's footprint; 0.005 was set with the same
+#    two footage sets in view (version 2) and kept when the measurement changed.
 #  - warped motion distances: set with the demo footage in view, where they separate
 #    "same motion" from "other motion"; a calibration on ratings should replace them.
 FINAL_STATE_EVIDENCE = (
@@ -103,7 +105,7 @@ def rubric_probabilities(features: Mapping[str, float]) -> tuple[float, float, f
 class BaselineJudge(Judge):
     """Compares each generated clip with its reference; see docs/judges.md."""
 
-    code_version = "2"
+    code_version = "3"
 
     def __init__(
         self,

@@ -9,9 +9,9 @@ Each is measured per camera view and averaged over views.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evaluation.judges.video import TIME_TOLERANCE, ClipSamples
+from evaluation.judges.video import ClipSamples
 
 # One 8-bit grey level: the floor under which differences are quantization noise.
 QUANTUM = 1.0 / 255.0
@@ -64,37 +64,46 @@ def cpu_threads(*, device: torch.device, threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-@functools.lru_cache(maxsize=8)
-def _gaussian_band(size: int, device: torch.device) -> torch.Tensor:
-    """(size, size - window + 1) matrix whose columns are shifted Gaussian windows."""
-    coords = torch.arange(SSIM_WINDOW, dtype=torch.float32, device=device) - SSIM_WINDOW // 2
+@functools.lru_cache(maxsize=1)
+def _gaussian_window() -> tuple[float, ...]:
+    """The SSIM window's weights (one dimension of the separable 2-D Gaussian)."""
+    coords = torch.arange(SSIM_WINDOW, dtype=torch.float64) - SSIM_WINDOW // 2
     kernel = torch.exp(-(coords**2) / (2 * SSIM_SIGMA**2))
-    kernel = kernel / kernel.sum()
-    out = size - SSIM_WINDOW + 1
-    band = torch.zeros(size, out, device=device)
-    for offset in range(SSIM_WINDOW):
-        band[torch.arange(out) + offset, torch.arange(out)] = kernel[offset]
-    return band
+    return tuple((kernel / kernel.sum()).tolist())
 
 
 def _filtered(images: torch.Tensor) -> torch.Tensor:
-    """Gaussian-windowed local means of (..., S, S) images -> (..., S', S').
+    """Gaussian-windowed local means of (..., S, S) images -> (..., S', S') (valid part).
 
-    The window is applied as two matrix products (rows, then columns), which is
-    much faster on CPU than a single-channel convolution.
+    The window is separable: seven shifted, weighted sums along rows, then along
+    columns, which is fewer operations than a convolution or band-matrix products.
     """
-    band = _gaussian_band(images.shape[-1], images.device)
-    return band.T @ images @ band
+    weights = _gaussian_window()
+    for dim in (-2, -1):
+        size = images.shape[dim] - SSIM_WINDOW + 1
+        result = images.narrow(dim, 0, size) * weights[0]
+        for offset in range(1, SSIM_WINDOW):
+            result.add_(images.narrow(dim, offset, size), alpha=weights[offset])
+        images = result
+    return images
 
 
 def _ssim_from_moments(
     mu_x: torch.Tensor, mu_y: torch.Tensor, xx: torch.Tensor, yy: torch.Tensor, xy: torch.Tensor
 ) -> torch.Tensor:
-    var_x, var_y, cov = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
+    """SSIM from windowed means, means of squares and the mean of products.
+
+    ((2 mx my + c1)(2 cov + c2)) / ((mx^2 + my^2 + c1)(var_x + var_y + c2)), computed in
+    place where it can be: the maps are large, and fresh memory costs page faults.
+    """
     c1, c2 = 0.01**2, 0.03**2
-    numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
-    denominator = (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
-    return numerator / denominator
+    product = mu_x * mu_y
+    squares = mu_x.square().add_(mu_y.square())
+    numerator = torch.sub(xy, product).mul_(2.0).add_(c2)  # 2 cov + c2
+    numerator.mul_(product.mul_(2.0).add_(c1))
+    denominator = torch.add(xx, yy).sub_(squares).add_(c2)  # var_x + var_y + c2
+    denominator.mul_(squares.add_(c1))
+    return numerator.div_(denominator)
 
 
 def ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -106,7 +115,18 @@ def _summary(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and low-percentile SSIM per image (the percentile catches local differences)."""
     maps = maps.flatten(1)
     rank = max(1, int(LOCAL_PERCENTILE * maps.shape[1]))
+    if maps.device.type == "cpu":
+        # numpy's selection is about twice as fast as torch's on CPU; the same values.
+        lowest = np.partition(maps.numpy(), rank - 1, axis=1)[:, rank - 1]
+        return maps.mean(dim=1), torch.from_numpy(np.ascontiguousarray(lowest))
     return maps.mean(dim=1), maps.kthvalue(rank, dim=1).values
+
+
+def _quantile(values: torch.Tensor, q: float) -> torch.Tensor:
+    """`torch.quantile(values, q, dim=1)` (linear interpolation), by numpy's selection on CPU."""
+    if values.device.type == "cpu":
+        return torch.from_numpy(np.quantile(values.numpy(), q, axis=1).astype(np.float32))
+    return values.quantile(q, dim=1)
 
 
 def _ssim_summary(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -195,11 +215,16 @@ class PreparedClip:
     spikiness: torch.Tensor  # (V,)
     relative_first: torch.Tensor  # (V, 3, S, S): first frame over its mean colour
     relative_last: torch.Tensor  # (V, 3, S, S)
-    relative_frames: torch.Tensor  # (V, T, 3, S, S)
-    # Per pixel, the range of values the frames show within one pixel and TIME_TOLERANCE
-    # of each instant, over the instant's mean colour.
-    envelope_low: torch.Tensor  # (V, T, 3, S, S)
-    envelope_high: torch.Tensor  # (V, T, 3, S, S)
+    # Frame ranges (V, R, 3, S, S): per pixel and part of the clip, the smallest and
+    # largest value of the part's frames (range), and of the frames within one pixel and
+    # TIME_TOLERANCE of them (envelope), over the first frame's mean colour. The episode
+    # is seen in the exposure and white balance of the clip's first frame: the mean
+    # colour of a later frame depends on where the arm is, not only on the camera, and
+    # dividing each instant by its own would shift every pixel when the arm is elsewhere.
+    range_low: torch.Tensor
+    range_high: torch.Tensor
+    envelope_low: torch.Tensor
+    envelope_high: torch.Tensor
 
 
 def _relative(images: torch.Tensor) -> torch.Tensor:
@@ -231,6 +256,45 @@ def _unexplained(values: torch.Tensor, low: torch.Tensor, high: torch.Tensor) ->
     return (values - torch.clamp(values, min=low, max=high)).abs().mean(dim=-3)
 
 
+# Per thread, two scratch tensors for the per-pair pixel comparison (`_unexplained_ranges`).
+_scratch = threading.local()
+
+
+def _scratch_pair(like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two tensors shaped like `like`, reused from pair to pair: on CPU, fresh memory costs
+    a page fault per 4 KiB, as much again as the arithmetic that fills it."""
+    held = getattr(_scratch, "pair", None)
+    if held is None or held[0].shape != like.shape or held[0].device != like.device:
+        held = (torch.empty_like(like), torch.empty_like(like))
+        _scratch.pair = held
+    return held
+
+
+def _unexplained_ranges(
+    reference: PreparedClip, generated: PreparedClip, contrast: torch.Tensor
+) -> torch.Tensor:
+    """How far either clip's frame ranges reach outside the other's envelope, (V, R, S, S).
+
+    Per pixel, colour channel and part of the clip: below the envelope's low or above its
+    high (0 inside), averaged over channels; the larger of the two directions. The
+    generated clip's values are taken in the reference's look, `m(x) = f x + (1 - f)`
+    with f = `contrast` (V, 3), folded into each difference.
+    """
+    factor = contrast[:, None, :, None, None]
+    shift = 1.0 - factor
+    ref, gen = reference, generated
+    below, above = _scratch_pair(ref.range_low)
+    # The generated clip's frames against the reference's envelope.
+    torch.addcmul(ref.envelope_low, gen.range_low, -factor, out=below).sub_(shift)
+    torch.mul(gen.range_high, factor, out=above).add_(shift).sub_(ref.envelope_high)
+    generated_outside = torch.maximum(below, above, out=below).clamp_min_(0.0).mean(dim=-3)
+    # The reference's frames against the generated clip's envelope.
+    torch.mul(gen.envelope_low, factor, out=below).add_(shift).sub_(ref.range_low)
+    torch.addcmul(ref.range_high, gen.envelope_high, -factor, out=above).sub_(shift)
+    reference_outside = torch.maximum(below, above, out=below).clamp_min_(0.0).mean(dim=-3)
+    return torch.maximum(generated_outside, reference_outside)
+
+
 def _spatial_envelope(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pixel minimum and maximum over +-1 pixel: (..., 3, S, S) -> two of the same shape."""
     return _spatial_envelope_of(images, images, dims=(-1, -2))
@@ -244,6 +308,19 @@ def _spatial_envelope_of(
     return _running_extremes(low, high, dim=dims[1], reach=1)
 
 
+def _neighbourhood(values: torch.Tensor, combine: object) -> torch.Tensor:
+    """`combine` (torch.minimum or torch.maximum) of each pixel's 3x3 neighbourhood (clipped
+    at the edges) in (..., S, S) maps."""
+    result = values
+    for dim in (-1, -2):
+        source, result = result, result.clone()
+        size = source.shape[dim]
+        ahead, behind = source.narrow(dim, 1, size - 1), source.narrow(dim, 0, size - 1)
+        combine(result.narrow(dim, 0, size - 1), ahead, out=result.narrow(dim, 0, size - 1))  # type: ignore[operator]
+        combine(result.narrow(dim, 1, size - 1), behind, out=result.narrow(dim, 1, size - 1))  # type: ignore[operator]
+    return result
+
+
 def _opening(values: torch.Tensor) -> torch.Tensor:
     """Morphological opening of (..., S, S) maps with a 3x3 window (clipped at the edges).
 
@@ -252,42 +329,24 @@ def _opening(values: torch.Tensor) -> torch.Tensor:
     no larger than that tolerance (an edge displaced by motion between two frames, or
     softened by other optics), while an object-level difference survives it.
     """
-    shape = values.shape
-    maps = values.reshape(-1, 1, *shape[-2:])
-    eroded = -F.max_pool2d(-maps, 3, stride=1, padding=1)
-    return F.max_pool2d(eroded, 3, stride=1, padding=1).reshape(shape)
+    return _neighbourhood(_neighbourhood(values, torch.minimum), torch.maximum)
 
 
-def _photometric_match(generated: PreparedClip, reference: PreparedClip) -> PreparedClip:
-    """The generated clip's relative images in the reference's look.
+def _contrast_match(generated: PreparedClip, reference: PreparedClip) -> torch.Tensor:
+    """(V, 3) factors that map the generated clip's relative values into the reference's look.
 
     A camera's response is, to first order, a gain and a black level per colour channel.
-    Relative images (each over its own mean colour) remove the gain; a black level
-    (or an equivalent difference in contrast) remains as a contrast around the mean,
+    Relative images (each over its mean colour) remove the gain; a black level (or an
+    equivalent difference in contrast) remains as a contrast around the mean,
     `generated = a * reference + (1 - a)` per view and channel. `a` is the ratio of the
     spreads of the first frames, which show the same state in both clips (the ratio, not
-    a regression slope, so that noise on either side does not bias it), and the
-    generated clip's images and envelope are mapped back through it. The map is
-    increasing, so it carries the envelope's minima and maxima over exactly.
+    a regression slope, so that noise on either side does not bias it); the generated
+    clip's values map back as `1 + (x - 1) / a`. The map is increasing, so it carries
+    ranges and envelopes over exactly.
     """
     spread_gen = generated.relative_first.flatten(-2).std(dim=-1)  # (V, 3)
     spread_ref = reference.relative_first.flatten(-2).std(dim=-1)
-    contrast = (spread_gen / spread_ref.clamp_min(QUANTUM)).clamp(0.25, 4.0)
-    scale = (1.0 / contrast)[:, :, None, None]  # (V, 3, 1, 1)
-    shift = 1.0 - scale
-
-    def mapped(images: torch.Tensor) -> torch.Tensor:
-        factor, offset = (scale, shift) if images.dim() == 4 else (scale[:, None], shift[:, None])
-        return torch.addcmul(offset, images, factor)
-
-    return dataclasses.replace(
-        generated,
-        relative_first=mapped(generated.relative_first),
-        relative_last=mapped(generated.relative_last),
-        relative_frames=mapped(generated.relative_frames),
-        envelope_low=mapped(generated.envelope_low),
-        envelope_high=mapped(generated.envelope_high),
-    )
+    return 1.0 / (spread_gen / spread_ref.clamp_min(QUANTUM)).clamp(0.25, 4.0)
 
 
 def _relative_pooled(images: torch.Tensor) -> torch.Tensor:
@@ -306,8 +365,7 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
     """A clip's own measurements, on `device`."""
 
     def image(array: object) -> torch.Tensor:
-        # Colour channels moved first for fast reductions.
-        return torch.from_numpy(array).to(device).movedim(-1, -3).contiguous()  # type: ignore[arg-type]
+        return torch.from_numpy(array).to(device)  # type: ignore[arg-type]
 
     frames, first, last = image(clip.frames), image(clip.first), image(clip.last)
     frames_gray = frames.mean(dim=-3).flatten(0, 1)
@@ -316,23 +374,21 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
     step_mean = torch.from_numpy(clip.step_mean).to(device)
     typical = step_mean.median(dim=1).values
     step_max = torch.from_numpy(clip.step_max).to(device).max(dim=1).values
-    # The episode is seen in the exposure and white balance of the clip's first frame: the
-    # mean colour of a later frame depends on where the arm is, not only on the camera,
-    # and dividing each instant by its own would shift every pixel when the arm is elsewhere.
-    gain = first.mean(dim=(-1, -2), keepdim=True).clamp_min(QUANTUM).unsqueeze(1)  # (V, 1, 3, 1, 1)
-    relative_frames = frames / gain
 
-    def envelope(extremes: torch.Tensor) -> torch.Tensor:
-        # 8-bit extremes over the frames near each instant, to relative units (a positive
-        # factor keeps minima and maxima).
-        return extremes.movedim(-1, -3).float().mul_(1.0 / 255.0).div_(gain)
+    def extremes(low: object, high: object) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.from_numpy(low).to(device), torch.from_numpy(high).to(device)  # type: ignore[arg-type]
 
-    # One pixel of offset forgiven, in 8-bit integers before the conversion.
-    low, high = _spatial_envelope_of(
-        torch.from_numpy(clip.envelope_low).to(device),
-        torch.from_numpy(clip.envelope_high).to(device),
-        dims=(-2, -3),
+    # One pixel of offset forgiven (in 8-bit integers).
+    envelope_low, envelope_high = _spatial_envelope_of(
+        *extremes(clip.envelope_low, clip.envelope_high), dims=(-1, -2)
     )
+    range_low, range_high = extremes(clip.range_low, clip.range_high)
+    # 8-bit values to relative units (a positive factor keeps minima and maxima).
+    scale = (1.0 / (255.0 * first.mean(dim=(-1, -2)).clamp_min(QUANTUM)))[:, None, :, None, None]
+
+    def relative(values: torch.Tensor) -> torch.Tensor:
+        return values.float().mul_(scale)
+
     return PreparedClip(
         views=clip.views,
         shape=tuple(clip.frames.shape),
@@ -350,9 +406,10 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
         spikiness=(step_max + QUANTUM) / (typical + QUANTUM),
         relative_first=_relative(first),
         relative_last=_relative(last),
-        relative_frames=relative_frames,
-        envelope_low=envelope(low),
-        envelope_high=envelope(high),
+        range_low=relative(range_low),
+        range_high=relative(range_high),
+        envelope_low=relative(envelope_low),
+        envelope_high=relative(envelope_high),
     )
 
 
@@ -455,34 +512,40 @@ def compare_prepared(*, reference: PreparedClip, generated: PreparedClip) -> dic
     # its first and last frames, the share of that region whose last frames disagree by
     # more than their first frames already did (up to a pixel of camera offset), once
     # the generated clip is seen in the reference's look.
-    gen = _photometric_match(gen, ref)
+    contrast = _contrast_match(gen, ref)  # (V, 3)
+
+    def in_reference_look(images: torch.Tensor) -> torch.Tensor:  # (V, 3, S, S)
+        factor = contrast[:, :, None, None]
+        return torch.addcmul(1.0 - factor, images, factor)
+
+    gen_first, gen_last = (
+        in_reference_look(gen.relative_first),
+        in_reference_look(gen.relative_last),
+    )
 
     def gap(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         low, high = _spatial_envelope(b)
         return torch.maximum(_unexplained(a, low, high), _unexplained(b, *_spatial_envelope(a)))
 
-    start_gap = gap(gen.relative_first, ref.relative_first)  # (V, S, S)
-    end_gap = gap(gen.relative_last, ref.relative_last)
+    start_gap = gap(gen_first, ref.relative_first)  # (V, S, S)
+    end_gap = gap(gen_last, ref.relative_last)
     changed = (_colour_difference(ref.relative_last, ref.relative_first) > VISIBLE) | (
-        _colour_difference(gen.relative_last, gen.relative_first) > VISIBLE
+        _colour_difference(gen_last, gen_first) > VISIBLE
     )
     wrong = (end_gap - start_gap) > VISIBLE
     final_object_mismatch = (changed & wrong).sum() / changed.sum().clamp_min(1)
 
-    # The same while the episode unfolds: what either clip shows (its mean image at each
-    # instant) that the other's frames do not explain within a pixel and TIME_TOLERANCE
-    # (an object that jumps, blinks, stretches or sinks, an arm elsewhere), beyond the
-    # look difference of the first frames, in regions at least as large as the
-    # tolerance window, as a share of the reference's own end-to-end change (the
+    # The same while the episode unfolds, frame by frame: what either clip's frames show
+    # in each part of the clip that the other's frames do not explain within a pixel and
+    # TIME_TOLERANCE (an object that jumps, blinks, stretches or sinks, an arm elsewhere),
+    # beyond the look difference of the first frames, in regions at least as large as
+    # the tolerance window, as a share of the reference's own end-to-end change (the
     # object's footprint). A scene where nothing changes counts as an object a
     # hundredth of the view in size.
-    unexplained = torch.maximum(
-        _unexplained(gen.relative_frames, ref.envelope_low, ref.envelope_high),
-        _unexplained(ref.relative_frames, gen.envelope_low, gen.envelope_high),
-    )  # (V, T, S, S)
+    unexplained = _unexplained_ranges(ref, gen, contrast)  # (V, R, S, S)
     # The look difference of the first frames at each pixel, and at least its typical
     # level over the view (codec and sensor noise do not stay where they were).
-    look = torch.maximum(start_gap, start_gap.flatten(1).quantile(0.9, dim=1)[:, None, None])
+    look = torch.maximum(start_gap, _quantile(start_gap.flatten(1), 0.9)[:, None, None])
     excess = _opening((unexplained - look.unsqueeze(1) - 2.0 * LOOK_FLOOR).clamp_min(0.0))
     footprint = _colour_difference(ref.relative_last, ref.relative_first).mean()
     process_unexplained = excess.mean() / footprint.clamp_min(0.01 * VISIBLE)

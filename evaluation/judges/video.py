@@ -15,6 +15,7 @@ and the second temporal difference of local brightness (for flicker).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ FLICKER_GRID = 4
 # How early or late an instant of one clip may be matched in the other: a tenth of the
 # episode. The tolerance envelope holds what the frames show within it (`ClipSamples`).
 TIME_TOLERANCE = 0.1
+# Frame ranges (each pixel's smallest and largest value) are kept per sixteenth of the
+# clip: every frame is in one, and finer ones would cost more without seeing more
+# within a tolerance of a tenth.
+RANGE_BINS = 16
 
 
 class ClipDecodeError(Exception):
@@ -36,14 +41,17 @@ class ClipDecodeError(Exception):
 class ClipSamples:
     """A decoded clip, reduced. Arrays are float32, pixel values in [0, 1]."""
 
-    frames: np.ndarray  # (views, time_bins, size, size, 3): mean frame per normalized-time bin
-    first: np.ndarray  # (views, size, size, 3): the very first frame
-    last: np.ndarray  # (views, size, size, 3): the very last frame
+    frames: np.ndarray  # (views, time_bins, 3, size, size): mean frame per normalized-time bin
+    first: np.ndarray  # (views, 3, size, size): the very first frame
+    last: np.ndarray  # (views, 3, size, size): the very last frame
     step_mean: np.ndarray  # (views, time_bins): mean frame-to-frame change within the bin
     step_max: np.ndarray  # (views, time_bins): largest frame-to-frame change within the bin
     flicker: np.ndarray  # (views, time_bins): mean local-brightness second difference
-    # (views, time_bins, size, size, 3), 8-bit: per pixel, the smallest and largest value
-    # of any frame within TIME_TOLERANCE of each instant.
+    # (views, min(RANGE_BINS, time_bins), 3, size, size), 8-bit: per pixel, the smallest
+    # and largest value of the frames in each equal part of the clip ...
+    range_low: np.ndarray
+    range_high: np.ndarray
+    # ... and of the frames within TIME_TOLERANCE of those.
     envelope_low: np.ndarray
     envelope_high: np.ndarray
     frame_count: int
@@ -62,6 +70,8 @@ class ClipSamples:
                 self.step_mean,
                 self.step_max,
                 self.flicker,
+                self.range_low,
+                self.range_high,
                 self.envelope_low,
                 self.envelope_high,
             )
@@ -88,6 +98,10 @@ def views_in_layout(*, width: int, height: int, forced: int | None = None) -> in
     return 1
 
 
+# Per thread, the bin arrays of the last decoded clip, for the next one (`_BinAccumulator`).
+_workspace = threading.local()
+
+
 class _BinAccumulator:
     """Per-bin sums and extremes that merge pairwise when full, keeping memory bounded.
 
@@ -100,14 +114,26 @@ class _BinAccumulator:
     def __init__(self, *, capacity: int, views: int, frame_shape: tuple[int, ...]) -> None:
         self.capacity = capacity
         self.bin_width = 1
-        self.frame_sum = np.zeros((capacity, *frame_shape), dtype=np.float32)
-        self.frame_low = np.full((capacity, *frame_shape), 255, dtype=np.uint8)
-        self.frame_high = np.zeros((capacity, *frame_shape), dtype=np.uint8)
-        self.step_sum = np.zeros((capacity, views), dtype=np.float32)
-        self.step_count = np.zeros(capacity, dtype=np.int64)
-        self.step_max = np.zeros((capacity, views), dtype=np.float32)
-        self.flicker_sum = np.zeros((capacity, views), dtype=np.float32)
-        self.flicker_count = np.zeros(capacity, dtype=np.int64)
+        # A bin's arrays are written when its first frames arrive, so none is initialized,
+        # and the large ones are reused from the thread's previous clip of the same shape:
+        # fresh memory costs a page fault per 4 KiB, as much again as filling it.
+        shape = (capacity, *frame_shape)
+        reused = getattr(_workspace, "bins", None)
+        if reused is None or reused[0].shape != shape:
+            reused = (
+                np.empty(shape, dtype=np.float32),
+                np.empty(shape, dtype=np.uint8),
+                np.empty(shape, dtype=np.uint8),
+            )
+        # Taken, not shared: a nested decode in the same thread allocates its own.
+        _workspace.bins = None
+        self._workspace = reused
+        self.frame_sum, self.frame_low, self.frame_high = reused
+        self.step_sum = np.empty((capacity, views), dtype=np.float32)
+        self.step_count = np.empty(capacity, dtype=np.int64)
+        self.step_max = np.empty((capacity, views), dtype=np.float32)
+        self.flicker_sum = np.empty((capacity, views), dtype=np.float32)
+        self.flicker_count = np.empty(capacity, dtype=np.int64)
         self.frames_seen = 0
 
     @property
@@ -147,62 +173,92 @@ class _BinAccumulator:
         flicker: np.ndarray,
         valid: np.ndarray,
     ) -> None:
-        """Fold a run of frames that fills whole bins, or part of one bin, into the bins."""
+        """Fold a run of frames that fills whole bins, or part of one bin, into the bins.
+
+        A run that starts a bin writes it; one that continues a bin adds to it.
+        """
         count = run.stop - run.start
         width = self.bin_width
         per_bin = width if count >= width and count % width == 0 else count
         bins = count // per_bin
         first = self.frames_seen // width
         into = slice(first, first + bins)
-        shaped = frames[run].reshape(bins, per_bin, *frames.shape[1:])
         if per_bin == 1:
-            self.frame_sum[into] += frames[run]
-            low = high = frames[run]
+            total, low, high = frames[run], frames[run], frames[run]
         else:
-            self.frame_sum[into] += shaped.sum(axis=1, dtype=np.float32)
+            shaped = frames[run].reshape(bins, per_bin, *frames.shape[1:])
+            total = shaped.sum(axis=1, dtype=np.float32)
             low, high = shaped.min(axis=1), shaped.max(axis=1)
-        np.minimum(self.frame_low[into], low, out=self.frame_low[into])
-        np.maximum(self.frame_high[into], high, out=self.frame_high[into])
         views = steps.shape[1]
-        step, flick = steps[run].reshape(bins, per_bin, views), flicker[run].reshape(bins, per_bin, views)
-        self.step_sum[into] += step.sum(axis=1)
-        self.step_count[into] += valid[run, 0].reshape(bins, per_bin).sum(axis=1)
-        # Signals are >= 0 and 0 where not valid, so they never raise a maximum.
-        np.maximum(self.step_max[into], step.max(axis=1), out=self.step_max[into])
-        self.flicker_sum[into] += flick.sum(axis=1)
-        self.flicker_count[into] += valid[run, 1].reshape(bins, per_bin).sum(axis=1)
+        step = steps[run].reshape(bins, per_bin, views)
+        flick = flicker[run].reshape(bins, per_bin, views)
+        values = (
+            (self.frame_sum, total, np.add),
+            (self.frame_low, low, np.minimum),
+            (self.frame_high, high, np.maximum),
+            (self.step_sum, step.sum(axis=1), np.add),
+            (self.step_count, valid[run, 0].reshape(bins, per_bin).sum(axis=1), np.add),
+            # Signals are >= 0 and 0 where not valid, so they never raise a maximum.
+            (self.step_max, step.max(axis=1), np.maximum),
+            (self.flicker_sum, flick.sum(axis=1), np.add),
+            (self.flicker_count, valid[run, 1].reshape(bins, per_bin).sum(axis=1), np.add),
+        )
+        starts_bin = self.frames_seen % width == 0
+        for array, value, combine in values:
+            if starts_bin:
+                array[into] = value
+            else:
+                combine(array[into], value, out=array[into])
         self.frames_seen += count
 
     def _merge_pairs(self) -> None:
+        """Bins 2k and 2k+1 become bin k, in place.
+
+        Bin k is written from bins 2k and 2k+1, which lie at or after it: going in
+        doubling chunks [1, 2), [2, 4), [4, 8), ..., no chunk reads what it writes.
+        """
         half = self.capacity // 2
-        for array, combine, empty in (
-            (self.frame_sum, np.add, 0),
-            (self.frame_low, np.minimum, 255),
-            (self.frame_high, np.maximum, 0),
-            (self.step_sum, np.add, 0),
-            (self.step_count, np.add, 0),
-            (self.step_max, np.maximum, 0),
-            (self.flicker_sum, np.add, 0),
-            (self.flicker_count, np.add, 0),
-        ):
-            # (numpy copies the inputs where they overlap the output)
-            combine(array[0::2], array[1::2], out=array[:half])
-            array[half:] = empty
+        combines = (
+            (self.frame_sum, np.add),
+            (self.frame_low, np.minimum),
+            (self.frame_high, np.maximum),
+            (self.step_sum, np.add),
+            (self.step_count, np.add),
+            (self.step_max, np.maximum),
+            (self.flicker_sum, np.add),
+            (self.flicker_count, np.add),
+        )
+        for array, combine in combines:
+            combine(array[0:1], array[1:2], out=array[0:1])
+            start = 1
+            while start < half:
+                stop = min(2 * start, half)
+                combine(
+                    array[2 * start : 2 * stop : 2],
+                    array[2 * start + 1 : 2 * stop : 2],
+                    out=array[start:stop],
+                )
+                start = stop
         self.bin_width *= 2
+
+    def release(self) -> None:
+        """Hand the bin arrays back to the thread's workspace; the accumulator is done."""
+        _workspace.bins = self._workspace
 
     def _counts(self) -> np.ndarray:
         starts = np.arange(self.used) * self.bin_width
         return np.minimum(self.bin_width, self.frames_seen - starts).astype(np.float64)
 
     def resample(
-        self, *, time_bins: int, frame_scale: float = 1.0, tolerance: float = 0.1
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Bins onto `time_bins` evenly spaced normalized instants.
+        self, *, time_bins: int, range_bins: int, frame_scale: float = 1.0, tolerance: float = 0.1
+    ) -> tuple[np.ndarray, ...]:
+        """Bins onto `time_bins` evenly spaced normalized instants, and frame ranges.
 
         Mean frames (multiplied by `frame_scale`) and the per-frame signals are linearly
-        interpolated between the bins around each instant. The envelope of an instant is
-        each pixel's smallest and largest 8-bit value over the frames within `tolerance`
-        of normalized time of it (and over the frames its mean frame is made of).
+        interpolated between the bins around each instant. Frame ranges are per pixel,
+        for each of `range_bins` equal parts of the clip: the smallest and largest 8-bit
+        values of the part's own frames (those overlapping it), and of the frames within
+        `tolerance` of normalized time of them (the envelope).
         """
         used, total = self.used, self.frames_seen
         counts = self._counts()
@@ -237,19 +293,26 @@ class _BinAccumulator:
             )
             if w > 0.0:
                 frames[target] += self.frame_sum[b] * np.float32(frame_scale * w / counts[b])
-        # The bins whose frames lie within the tolerance: [first, last) per instant.
+        # The frames of each instant (those overlapping its own 1/time_bins of the clip),
+        # and those within the tolerance of it, as ranges of bins [first, last).
         ends = (starts + counts) / total
-        first = np.searchsorted(ends, targets - tolerance, side="right")
-        last = np.searchsorted(starts / total, targets + tolerance, side="left")
-        first = np.minimum(first, left)
-        last = np.maximum(last, right + 1)
-        low = np.empty((time_bins, *self.frame_low.shape[1:]), dtype=np.uint8)
-        high = np.empty_like(low)
-        for target in range(time_bins):
-            window = slice(first[target], last[target])
-            np.minimum.reduce(self.frame_low[window], axis=0, out=low[target])
-            np.maximum.reduce(self.frame_high[window], axis=0, out=high[target])
-        step_mean = interpolate(self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None])
+        own = (np.arange(range_bins) / range_bins, (np.arange(range_bins) + 1) / range_bins)
+        # Each frame is matched within the tolerance of itself: the union of those
+        # windows over an instant's frames.
+        near = (own[0] - tolerance, own[1] + tolerance)
+        extremes = []
+        for early, late in (own, near):
+            first = np.searchsorted(ends, early, side="right")
+            last = np.searchsorted(starts / total, late, side="left")
+            extremes.append(
+                (
+                    _window_extremes(self.frame_low[:used], first, last, np.minimum),
+                    _window_extremes(self.frame_high[:used], first, last, np.maximum),
+                )
+            )
+        step_mean = interpolate(
+            self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None]
+        )
         step_max = interpolate(self.step_max[:used])
         flicker = interpolate(
             self.flicker_sum[:used] / np.maximum(self.flicker_count[:used], 1)[:, None]
@@ -259,9 +322,30 @@ class _BinAccumulator:
             step_mean.astype(np.float32),
             step_max.astype(np.float32),
             flicker.astype(np.float32),
-            low,
-            high,
+            *extremes[0],
+            *extremes[1],
         )
+
+
+def _window_extremes(
+    values: np.ndarray, first: np.ndarray, last: np.ndarray, combine: np.ufunc
+) -> np.ndarray:
+    """`combine` (np.minimum or np.maximum) over values[first[k]:last[k]] for each k.
+
+    With a sparse table: level j holds the combination over 2**j consecutive bins, and
+    any window is the combination of two (overlapping) spans of one level.
+    """
+    lengths = last - first
+    levels = [values]
+    while 2 ** len(levels) <= lengths.max():
+        previous, span = levels[-1], 2 ** (len(levels) - 1)
+        levels.append(combine(previous[:-span], previous[span:]))
+    result = np.empty((len(first), *values.shape[1:]), dtype=values.dtype)
+    for index, (start, length) in enumerate(zip(first, lengths, strict=True)):
+        level = int(length).bit_length() - 1
+        table, span = levels[level], 2**level
+        combine(table[start], table[start + length - span], out=result[index])
+    return result
 
 
 def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
@@ -323,8 +407,7 @@ class _ClipReader:
         change -= np.minimum(frames, previous)
         pixels = np.float32(1.0 / (255.0 * size * size * 3))
         steps = (
-            change.reshape(count, size, views, size * 3).sum(axis=(1, 3), dtype=np.uint32)
-            * pixels
+            change.reshape(count, size, views, size * 3).sum(axis=(1, 3), dtype=np.uint32) * pixels
         ).astype(np.float32)
         cell = size // FLICKER_GRID
         brightness = _local_brightness(frames, views=views) * np.float32(
@@ -349,14 +432,11 @@ class _ClipReader:
         self.brightness_tail = history[-2:].copy()
 
 
-def _split_views(frames: np.ndarray, *, views: int) -> np.ndarray:
-    """(..., size, views*size, 3) in 8-bit units -> (..., views, size, size, 3) in [0, 1]."""
-    size = frames.shape[-3]
-    lead = frames.shape[:-3]
-    split = frames.reshape(*lead, size, views, size, 3)
-    axes = list(range(len(lead)))
-    moved = split.transpose(*axes, len(lead) + 1, len(lead), len(lead) + 2, len(lead) + 3)
-    result = np.ascontiguousarray(moved, dtype=np.float32)
+def _split_views(frame: np.ndarray, *, views: int) -> np.ndarray:
+    """(size, views*size, 3) in 8-bit units -> (views, 3, size, size) in [0, 1]."""
+    size = frame.shape[0]
+    split = frame.reshape(size, views, size, 3).transpose(1, 3, 0, 2)
+    result = np.ascontiguousarray(split, dtype=np.float32)
     result *= np.float32(1.0 / 255.0)
     return result
 
@@ -417,14 +497,18 @@ def decode_clip(
         raise ClipDecodeError(
             f"{path.name} has {accumulator.frames_seen} frames; at least 3 needed"
         )
-    frames, step_mean, step_max, flicker, low, high = accumulator.resample(
-        time_bins=time_bins, frame_scale=1.0 / 255.0, tolerance=TIME_TOLERANCE
+    frames, step_mean, step_max, flicker, *extremes = accumulator.resample(
+        time_bins=time_bins,
+        range_bins=min(RANGE_BINS, time_bins),
+        frame_scale=1.0 / 255.0,
+        tolerance=TIME_TOLERANCE,
     )
+    accumulator.release()
 
     def by_view(values: np.ndarray) -> np.ndarray:
-        # (time, size, views*size, 3) -> (views, time, size, size, 3)
-        split = values.reshape(time_bins, size, view_count, size, 3)
-        return np.ascontiguousarray(split.transpose(2, 0, 1, 3, 4))
+        # (time, size, views*size, 3) -> (views, time, 3, size, size), in one copy
+        split = values.reshape(len(values), size, view_count, size, 3)
+        return np.ascontiguousarray(split.transpose(2, 0, 4, 1, 3))
 
     return ClipSamples(
         frames=by_view(frames),
@@ -433,8 +517,10 @@ def decode_clip(
         step_mean=np.ascontiguousarray(step_mean.T),
         step_max=np.ascontiguousarray(step_max.T),
         flicker=np.ascontiguousarray(flicker.T),
-        envelope_low=by_view(low),
-        envelope_high=by_view(high),
+        range_low=by_view(extremes[0]),
+        range_high=by_view(extremes[1]),
+        envelope_low=by_view(extremes[2]),
+        envelope_high=by_view(extremes[3]),
         frame_count=accumulator.frames_seen,
         width=width,
         height=height,
@@ -442,9 +528,9 @@ def decode_clip(
     )
 
 
-def count_frames(path: Path | str) -> int:
+def count_frames(path: Path | str, *, thread_type: str = "AUTO") -> int:
     """Decode a clip and count its frames, doing nothing else (the cost floor of judging)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type
         return sum(1 for _ in container.decode(stream))

@@ -1,5 +1,7 @@
 """A team submits through the API: the real ingest's per-file report, versions with a
-chosen final one, and the submission window."""
+chosen final one, and the submission window. An import never overrides the team's own
+choice (the report says so); an organizer may choose for the team, also after the window
+closed, while the campaign takes submissions, and who chose is recorded."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotate.models import ImportJob, Submission, Team
+from annotate.models import Campaign, ImportJob, Submission, Team
 from annotate.selectors import current_clips, current_submissions
-from annotate.services import reference_import
+from annotate.services import campaign_state_change, reference_import
 from annotate.services.team_portal import TeamPortalRefused, team_final_choose
 from annotate.services.tokens import api_token_issue
 from tests.videos import write_reference_tree, write_video
@@ -283,3 +287,129 @@ def test_the_planner_works_from_the_chosen_final_version(campaign, teams, tmp_pa
     team_final_choose(team=teams["alpha"], version=1, user=teams["alice"])
     assert planned_versions() == {1}
     assert alpha_v1.clips.count() == 1
+
+
+# ---- who decides which version is rated -------------------------------------------------
+def _rated_version(campaign, team) -> int:
+    return current_submissions(campaign=campaign).get(team=team).version
+
+
+def _organizer_import(staff_api, campaign, archive) -> dict:
+    with archive.open("rb") as handle:
+        response = staff_api.post(
+            f"/api/campaigns/{campaign.slug}/imports/",
+            {"kind": "submission", "team": "Alpha", "archive": handle},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.content
+    return ImportJob.objects.get(pk=response.json()["id"]).report
+
+
+def test_an_import_keeps_the_teams_choice_and_says_so(campaign, teams, tmp_path, staff_api):
+    alice = token_client(teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v1.zip", tmp_path, seed=300))
+    _upload(alice, campaign, challenge_zip(tmp_path / "v2.zip", tmp_path, seed=400))
+    team_final_choose(team=teams["alpha"], version=1, user=teams["alice"])
+
+    report = _organizer_import(staff_api, campaign, challenge_zip(tmp_path / "v3.zip", tmp_path))
+    assert report["submission_version"] == 3 and report["final_kept"] == 1
+    assert _rated_version(campaign, teams["alpha"]) == 1
+
+    # The team's own next upload is told the same, on its report.
+    job = _upload(alice, campaign, challenge_zip(tmp_path / "v4.zip", tmp_path, seed=500))
+    seen = alice.get(f"/api/campaigns/{campaign.slug}/submissions/uploads/{job['id']}/").json()
+    assert seen["version"] == 4 and seen["final_kept"] == 1
+    # And on its page, which shows the latest upload's report.
+    browser = Client()
+    browser.force_login(teams["alice"])
+    page = browser.get(f"/teams/{campaign.slug}/").content.decode()
+    assert "Your team chose version 1 as final, and it stays rated" in page
+
+    # Without a choice, nothing is kept: the newest counts.
+    team_final_choose(team=teams["alpha"], version=None, user=teams["alice"])
+    report = _organizer_import(staff_api, campaign, challenge_zip(tmp_path / "v5.zip", tmp_path))
+    assert report["final_kept"] is None
+    assert _rated_version(campaign, teams["alpha"]) == 5
+
+
+def test_an_organizer_chooses_after_the_window_closed(campaign, teams, tmp_path, staff_client):
+    alice = token_client(teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v1.zip", tmp_path, seed=300))
+    team_final_choose(team=teams["alpha"], version=1, user=teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v2.zip", tmp_path, seed=400))
+    campaign.submissions_close_at = timezone.now() - dt.timedelta(minutes=1)
+    campaign.save()
+    with pytest.raises(TeamPortalRefused, match="closed"):
+        team_final_choose(team=teams["alpha"], version=2, user=teams["alice"])
+
+    url = f"/organize/{campaign.slug}/teams/{teams['alpha'].pk}/final"
+    response = staff_client.post(url, {"version": "2"}, follow=True)
+    assert response.status_code == 200
+    assert "Alpha: version 2 counts." in response.content.decode()
+    assert _rated_version(campaign, teams["alpha"]) == 2
+    teams["alpha"].refresh_from_db()
+    assert teams["alpha"].final_chosen_by.is_staff
+    assert (
+        "chosen by an organizer"
+        in staff_client.get(f"/organize/{campaign.slug}/teams/").content.decode()
+    )
+
+    # The team sees that the organizers chose.
+    browser = Client()
+    browser.force_login(teams["alice"])
+    assert "chosen by the organizers" in browser.get(f"/teams/{campaign.slug}/").content.decode()
+
+    refused = staff_client.post(url, {"version": "9"}, follow=True)
+    assert "no version 9" in refused.content.decode()
+    assert _rated_version(campaign, teams["alpha"]) == 2
+
+
+def test_organizers_choose_by_the_api_and_members_may_not_use_it(
+    campaign, teams, tmp_path, staff_api
+):
+    alice = token_client(teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v1.zip", tmp_path, seed=300))
+    _upload(alice, campaign, challenge_zip(tmp_path / "v2.zip", tmp_path, seed=400))
+    url = f"/api/campaigns/{campaign.slug}/teams/{teams['alpha'].pk}/final/"
+    assert alice.put(url, {"version": 1}, format="json").status_code == 403
+    response = staff_api.put(url, {"version": 1}, format="json")
+    assert response.status_code == 200, response.content
+    rows = {row["version"]: row for row in response.json()["versions"]}
+    assert rows[1]["is_rated"] and rows[1]["is_chosen"] and not rows[2]["is_rated"]
+    other = f"/api/campaigns/{campaign.slug}/teams/{teams['beta'].pk}/final/"
+    assert staff_api.put(other, {"version": 1}, format="json").status_code == 400
+    assert (
+        staff_api.put(f"{other[:-7]}999999/final/", {"version": 1}, format="json").status_code
+        == 404
+    )
+
+
+def test_the_rated_versions_freeze_with_the_campaign(campaign, teams, tmp_path, organizer):
+    alice = token_client(teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v1.zip", tmp_path, seed=300))
+    _upload(alice, campaign, challenge_zip(tmp_path / "v2.zip", tmp_path, seed=400))
+    campaign_state_change(campaign=campaign, to_state=Campaign.State.LOCKED, by=organizer)
+    with pytest.raises(TeamPortalRefused, match="frozen"):
+        team_final_choose(team=teams["alpha"], version=1, user=organizer)
+    assert _rated_version(campaign, teams["alpha"]) == 2
+
+
+def test_the_command_chooses_and_explains_refusals(campaign, teams, tmp_path, organizer, capsys):
+    alice = token_client(teams["alice"])
+    _upload(alice, campaign, challenge_zip(tmp_path / "v1.zip", tmp_path, seed=300))
+    _upload(alice, campaign, challenge_zip(tmp_path / "v2.zip", tmp_path, seed=400))
+    call_command("team_final", campaign.slug, "Alpha", "1", "--as", "organizer")
+    assert "Alpha: version 1 counts" in capsys.readouterr().out
+    assert _rated_version(campaign, teams["alpha"]) == 1
+    call_command("team_final", campaign.slug, "Alpha", "newest", "--as", "organizer")
+    assert _rated_version(campaign, teams["alpha"]) == 2
+    for args, message in [
+        (("nope", "Alpha", "1"), "no campaign"),
+        ((campaign.slug, "Gamma", "1"), "no team"),
+        ((campaign.slug, "Alpha", "v1"), "neither a version"),
+        ((campaign.slug, "Alpha", "7"), "no version 7"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command("team_final", *args, "--as", "organizer")
+    with pytest.raises(CommandError, match="no organizer"):
+        call_command("team_final", campaign.slug, "Alpha", "1", "--as", "alice")

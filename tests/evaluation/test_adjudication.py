@@ -401,3 +401,16 @@ def test_the_database_guard_lets_an_extra_rater_in_and_no_one_else(world, organi
         AssignmentFactory(clip=clip, annotator=users["d"])
     action = review.adjudication_extra_rater(campaign=campaign, clip_id=clip.pk, by=organizer)
     assert action.assignment.extra_rater
+
+
+def test_pick_extra_rater_is_least_loaded_first_seeded_and_never_the_team():
+    from annotate.planner import Annotator, pick_extra_rater
+
+    people = [Annotator("p"), Annotator("q"), Annotator("r", frozenset({"alpha"})), Annotator("s")]
+    pick = dict(annotators=people, team="alpha", clip="7", ineligible=["s"], seed=1)
+    assert pick_extra_rater(**pick, load={"p": 3, "q": 1}) == "q"
+    assert pick_extra_rater(**pick, load={"p": 0, "q": 1}) == "p"
+    tied = {pick_extra_rater(**{**pick, "clip": str(clip)}, load={}) for clip in range(20)}
+    assert tied == {"p", "q"}  # the draw differs between clips, never r (team) nor s
+    assert pick_extra_rater(**pick, load={}) == pick_extra_rater(**pick, load={})
+    assert pick_extra_rater(annotators=people[2:3], team="alpha", clip="7") is None

@@ -11,14 +11,16 @@ import numpy as np
 FrameAt = Callable[[float], np.ndarray]  # normalized time in [0, 1] -> (H, W, 3) uint8
 
 
-def write_clip(path: Path, *, frame_at: FrameAt, frames: int, fps: int = 24) -> Path:
-    """Encode `frames` frames of `frame_at(t)` as H.264 (yuv420p)."""
+def write_clip(
+    path: Path, *, frame_at: FrameAt, frames: int, fps: int = 24, preset: str = "ultrafast"
+) -> Path:
+    """Encode `frames` frames of `frame_at(t)` as H.264 (yuv420p) with x264's `preset`."""
     first = frame_at(0.0)
     height, width = first.shape[:2]
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "18"}
+        stream.options = {"preset": preset, "crf": "18"}
         for index in range(frames):
             t = index / max(frames - 1, 1)
             image = first if index == 0 else frame_at(t)

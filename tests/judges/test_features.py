@@ -7,7 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from evaluation.judges.features import TIME_TOLERANCE, _envelope, compare_clips, dtw, ssim_map
+from evaluation.judges.features import (
+    _contrast_match,
+    _opening,
+    compare_clips,
+    dtw,
+    prepare_clip,
+    ssim_map,
+)
 from evaluation.judges.video import decode_clip
 from tests.judges.clips import moving_square_scene, write_clip
 
@@ -83,18 +90,43 @@ def test_a_clip_compared_with_itself_agrees_on_everything(tmp_path: Path) -> Non
     assert different["centroid_dtw"] > 0.1
 
 
-def test_envelope_is_the_windowed_minimum_and_maximum() -> None:
-    generator = torch.Generator().manual_seed(1)
-    frames = torch.rand(2, 20, 3, 12, 12, generator=generator)
-    low, high = _envelope(frames)
-    reach = round(TIME_TOLERANCE * 20)
-    # Independently: 3-D max pooling over (time, y, x) with edges left out of the window.
-    volume = frames.movedim(2, 1)
-    kernel, padding = (2 * reach + 1, 3, 3), (reach, 1, 1)
-    expected_high = F.max_pool3d(volume, kernel, stride=1, padding=padding).movedim(1, 2)
-    expected_low = -F.max_pool3d(-volume, kernel, stride=1, padding=padding).movedim(1, 2)
-    assert torch.equal(high, expected_high)
-    assert torch.equal(low, expected_low)
+def test_opening_removes_what_is_thinner_than_the_tolerance_window() -> None:
+    maps = torch.zeros(2, 12, 12)
+    maps[0, 2:5, 2:5] = 1.0  # a 3x3 blob: kept whole
+    maps[0, 8, 1:11] = 1.0  # a line one pixel wide: removed
+    maps[1, 0:2, :] = 2.0  # two rows along the edge: a window clipped at the edge fits
+    maps[1, 6:8, 3:9] = 1.0  # two pixels wide inside the view: removed
+    opened = _opening(maps)
+    expected = torch.zeros(2, 12, 12)
+    expected[0, 2:5, 2:5] = 1.0
+    expected[1, 0:2, :] = 2.0
+    assert torch.equal(opened, expected)
+
+
+def test_contrast_match_undoes_a_black_level_and_keeps_noise_unbiased(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    base = (rng.random((32, 96, 3)) * 120 + 60).astype(np.float32)
+
+    def clip(name: str, transform) -> object:  # type: ignore[no-untyped-def]
+        frames = transform(base)
+        path = write_clip(
+            tmp_path / f"{name}.mp4",
+            frame_at=lambda t: np.clip(frames, 0, 255).astype(np.uint8),
+            frames=6,
+            preset="ultrafast",
+        )
+        return prepare_clip(decode_clip(path, size=32, time_bins=4), device=torch.device("cpu"))
+
+    reference = clip("reference", lambda x: x)
+    # A black level of +30 grey levels on a mean of 120: relative contrast 120/150.
+    lifted = clip("lifted", lambda x: x + 30.0)
+    noisy = clip("noisy", lambda x: x + rng.normal(0, 4, x.shape))
+    # The factor maps the generated clip's relative values back: 1 + (x - 1) / a.
+    assert torch.allclose(
+        _contrast_match(lifted, reference), torch.full((3, 3), 150 / 120), atol=0.06
+    )
+    # Noise widens the spread a little; the ratio of spreads is not pulled toward 0 by it.
+    assert torch.allclose(_contrast_match(noisy, reference), torch.ones(3, 3), atol=0.05)
 
 
 def _square_scene(*, hide_from: float = 2.0, jump: tuple[float, float] = (2.0, 2.0), pace=1.0):
@@ -142,3 +174,27 @@ def test_object_level_features_see_a_small_object(tmp_path: Path) -> None:
     # While unfolding: a jump is unexplained, a push a tenth faster is not.
     assert same["process_unexplained"] == pytest.approx(0.0, abs=1e-6)
     assert jumped["process_unexplained"] > 10 * max(faster["process_unexplained"], 1e-3)
+
+
+def test_a_blink_between_frames_is_seen_and_a_black_level_is_not(tmp_path: Path) -> None:
+    # The square is pushed in the first third of the clip and rests after it.
+    scene = _square_scene(pace=3.0)
+    reference = decode_clip(write_clip(tmp_path / "reference.mp4", frame_at=scene, frames=32))
+    brighter = _features(
+        tmp_path,
+        "brighter",
+        lambda t: np.clip(scene(t).astype(int) + 25, 0, 255).astype(np.uint8),
+        reference,
+    )
+    # Every other frame from about 0.4 to 0.7 of the clip, the resting square is not there:
+    # the mean frames only show it fainter, the frames themselves show it gone.
+    blank = _square_scene(hide_from=0.0)
+
+    def blinking(t: float) -> np.ndarray:
+        frame = round(t * 31)
+        return blank(t) if 12 <= frame <= 22 and frame % 2 else scene(t)
+
+    blinked = _features(tmp_path, "blinked", blinking, reference)
+    assert brighter["process_unexplained"] < 1e-3
+    assert blinked["process_unexplained"] > 0.005
+    assert blinked["final_object_mismatch"] == pytest.approx(0.0, abs=1e-6)

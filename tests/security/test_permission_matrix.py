@@ -69,6 +69,10 @@ TABLE: dict[str, Probe | list[Probe]] = {
         Probe((ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, OK), path="/admin/annotate/campaign/"),
     ],
     "accounts/login/": Probe(ANYONE),
+    # The interface language: anyone may choose it (kept for the person when signed in),
+    # and the scripts' translation catalogue is public text.
+    "i18n/setlang/": Probe(ANYONE, "post", data={"language": "zh-hans", "next": "/"}),
+    "jsi18n/": Probe(ANYONE),
     # Signing out (POST only) sends everyone back to the login page.
     "accounts/logout/": Probe((LOGIN,) * 5, "post"),
     "m/<uuid:token>/<str:kind>": Probe((404, OK, 404, OK, OK)),
@@ -178,6 +182,10 @@ TABLE: dict[str, Probe | list[Probe]] = {
     ),
     "api/campaigns/<slug:slug>/submissions/final/": Probe(
         API_TEAM, "put", data={"version": None}, json=True
+    ),
+    # Organizers choose a team's rated version (the newest: a no-op on the world's team).
+    "api/campaigns/<slug:slug>/teams/<int:team_id>/final/": Probe(
+        API_STAFF, "put", data={"version": None}, json=True
     ),
     "api/campaigns/<slug:slug>/submission-window/": [
         Probe((*API_STAFF, 403)),
@@ -321,6 +329,9 @@ TABLE: dict[str, Probe | list[Probe]] = {
         (LOGIN, 403, 403, 403, 403, 404), kwargs={"fmt": "csv"}
     ),
     "organize/<slug:slug>/teams/": Probe(STAFF_PAGE),
+    "organize/<slug:slug>/teams/<int:team_id>/final": Probe(
+        STAFF_PAGE, "post", data={"version": ""}
+    ),
     "organize/<slug:slug>/teams/window": Probe(
         STAFF_PAGE, "post", data={"closes_at": "2030-01-01T00:00"}
     ),
