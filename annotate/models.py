@@ -98,35 +98,46 @@ class Campaign(models.Model):
     # the disagreement that sends a clip to adjudication.
     reliability_min_clips = models.PositiveSmallIntegerField(
         default=5,
-        help_text="A rater is flagged fast, disagrees or straight_line only on at least this "
-        "many rated clips: fewer say too little.",
+        help_text=gettext_lazy(
+            "A rater is flagged fast, disagrees or straight_line only on at least this "
+            "many rated clips: fewer say too little."
+        ),
     )
     flag_fast_ratio = models.FloatField(
         default=1.0,
-        help_text="fast: the rater's median server-measured time per clip is below this "
-        "multiple of the pair's duration (1.0: less than one viewing).",
+        help_text=gettext_lazy(
+            "fast: the rater's median server-measured time per clip is below this "
+            "multiple of the pair's duration (1.0: less than one viewing)."
+        ),
     )
     flag_min_kappa = models.FloatField(
         default=0.4,
-        help_text="disagrees: quadratic-weighted kappa with the consensus of the other raters "
-        "below this.",
+        help_text=gettext_lazy(
+            "disagrees: quadratic-weighted kappa with the consensus of the other raters below this."
+        ),
     )
     flag_straight_line_share = models.FloatField(
         default=0.8,
-        help_text="straight_line: the rater's most used score is at least this share of their "
-        "ratings.",
+        help_text=gettext_lazy(
+            "straight_line: the rater's most used score is at least this share of their ratings."
+        ),
     )
     flag_min_gold_accuracy = models.FloatField(
         default=0.7,
-        help_text="gold: the share of gold clips the rater scored exactly right is below this.",
+        help_text=gettext_lazy(
+            "gold: the share of gold clips the rater scored exactly right is below this."
+        ),
     )
     flag_gold_min_clips = models.PositiveSmallIntegerField(
-        default=3, help_text="gold: judged only on at least this many rated gold clips."
+        default=3,
+        help_text=gettext_lazy("gold: judged only on at least this many rated gold clips."),
     )
     adjudication_range = models.PositiveSmallIntegerField(
         default=2,
-        help_text="A clip whose ratings span at least this many points (highest minus lowest) "
-        "goes to adjudication.",
+        help_text=gettext_lazy(
+            "A clip whose ratings span at least this many points (highest minus lowest) "
+            "goes to adjudication."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
 

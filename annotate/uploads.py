@@ -4,6 +4,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 def save_upload(uploaded) -> Path:
@@ -29,8 +30,8 @@ def upload_refusal(request) -> str:
         return ""
     limit = settings.INGEST_MAX_ARCHIVE_BYTES
     if length > limit + FORM_OVERHEAD_BYTES:
-        return (
-            f"The upload has {length} bytes; archives of at most {limit} bytes are accepted, "
+        return _(
+            "The upload has %(length)s bytes; archives of at most %(limit)s bytes are accepted, "
             "the largest the import checks and unpacks."
-        )
+        ) % {"length": length, "limit": limit}
     return ""

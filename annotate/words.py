@@ -50,10 +50,47 @@ WORDS: dict[str, Promise] = {
 }
 
 
-def word(value: object) -> str:
-    """`value` in the active language when it is one of WORDS, else as it is."""
+# Words whose sense depends on where they appear ("gold" is an example's kind, but as a
+# rater's flag it means failed gold checks): looked up by that kind first.
+KINDS: dict[str, dict[str, Promise]] = {
+    # The raters page's flags (evaluation.scoring.reliability.FLAGS).
+    "rater flag": {
+        "fast": pgettext_lazy("rater flag", "fast"),
+        "gold": pgettext_lazy("rater flag", "gold"),
+        "disagrees": pgettext_lazy("rater flag", "disagrees"),
+        "straight_line": pgettext_lazy("rater flag", "straight line"),
+    },
+    # A problem report's status ("open": waiting for the organizer, not a campaign's state).
+    "report status": {
+        "open": pgettext_lazy("report status", "open"),
+    },
+    # An adjudication queue item: its status and why it is there.
+    "adjudication": {
+        "open": pgettext_lazy("adjudication", "open"),
+        "waiting": pgettext_lazy("adjudication", "waiting"),
+        "rated_again": pgettext_lazy("adjudication", "rated again"),
+        "decided": pgettext_lazy("adjudication", "decided"),
+        "disagree": pgettext_lazy("adjudication", "disagree"),
+        "excluded_rater": pgettext_lazy("adjudication", "excluded rater"),
+    },
+    # Why a statistic is undefined (evaluation.scoring's reasons, kept in English in a
+    # report's JSON and exports).
+    "stat reason": {
+        "no variation": pgettext_lazy("stat reason", "no variation"),
+        "too few items": pgettext_lazy("stat reason", "too few items"),
+        "no rater pair shares enough clips": pgettext_lazy(
+            "stat reason", "no rater pair shares enough clips"
+        ),
+        "not computed": pgettext_lazy("stat reason", "not computed"),
+    },
+}
+
+
+def word(value: object, kind: str | None = None) -> str:
+    """`value` in the active language when it is a known word (of `kind`, if given, else
+    of WORDS), else as it is."""
     text = str(value) if value is not None else ""
-    found = WORDS.get(text)
+    found = KINDS.get(kind or "", {}).get(text) or WORDS.get(text)
     return str(found) if found is not None else text
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evaluation.judges import video  # noqa: E402
 from evaluation.judges.base import Pair  # noqa: E402
 from evaluation.judges.baseline import BaselineJudge  # noqa: E402
 from evaluation.judges.video import count_frames, decode_clip  # noqa: E402
@@ -196,6 +197,8 @@ def bench_memory(*, folder: Path, base_frames: int) -> None:
             frames=frames,
         )
         rss_before = _max_rss_mib()
+        # A thread reuses the bins' arrays from clip to clip: count them every time.
+        video._workspace.bins = None
         tracemalloc.start()
         start = time.perf_counter()
         samples = decode_clip(path)

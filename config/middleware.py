@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ class DatabaseUnavailableMiddleware:
         logger.error(
             "database unavailable during %s %s", request.method, request.path, exc_info=True
         )
-        message = "The database is unavailable for a moment; nothing was saved. Try again shortly."
+        # In the reader's language (LocaleMiddleware ran before the view failed).
+        message = _(
+            "The database is unavailable for a moment; nothing was saved. Try again shortly."
+        )
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse({"detail": message}, status=503)
         else:

@@ -203,7 +203,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a campaign's states, wherever a field takes or gives one.
-    "ENUM_NAME_OVERRIDES": {"CampaignStateEnum": "annotate.models.CampaignState"},
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStateEnum": "annotate.models.CampaignState",
+        "QualificationStatusEnum": "annotate.selectors.quality.QUALIFICATION_STATUSES",
+    },
 }
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one

@@ -7,18 +7,30 @@ downloaded ``report.json`` can be redrawn without the database.
 
 Texts come from data (team and task names), so they are drawn as written: never
 as math text, where a stray ``$`` would fail the whole figure (:data:`LITERAL_TEXT`).
+
+Titles, axis labels and keys are in the reader's language (the request's), drawn with a
+font that has its characters (:func:`figure_text`). A server with no font for Chinese
+draws its figures in English rather than as empty boxes: install one of
+:data:`CJK_FONTS` (Debian: ``fonts-noto-cjk`` or ``fonts-wqy-microhei``).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
 
 import matplotlib
 import numpy as np
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 matplotlib.use("Agg")  # figures are rendered on servers without a display
 
+from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
@@ -35,8 +47,51 @@ Report = Mapping[str, object]
 LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
+# Fonts with Simplified Chinese, tried in this order after matplotlib's own DejaVu Sans
+# (which has none): the first installed one draws what DejaVu Sans cannot.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+
+
+@cache
+def cjk_fonts() -> tuple[str, ...]:
+    """The fonts of CJK_FONTS that matplotlib finds on this server."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(name for name in CJK_FONTS if name in installed)
+
+
+@contextmanager
+def figure_text() -> Iterator[None]:
+    """Draw (and save) a figure under this: texts literal (LITERAL_TEXT), in the reader's
+    language when a font can draw it, else in English."""
+    fonts = cjk_fonts()
+    settings: dict[str, object] = dict(LITERAL_TEXT)
+    if fonts:
+        settings["font.family"] = ["DejaVu Sans", *fonts]
+    language = translation.get_language() or "en"
+    speaks = "en" if language.startswith("zh") and not fonts else language
+    with translation.override(speaks), matplotlib.rc_context(settings):
+        yield
+
+
 class FigureError(ValueError):
-    """A figure that cannot be drawn from this report; the message says why."""
+    """A figure that cannot be drawn from this report; the message says why, in the
+    reader's language."""
+
+
+def _unknown_format(fmt: str) -> FigureError:
+    return FigureError(
+        _("figure format %(fmt)r is unknown; choose one of %(formats)s")
+        % {"fmt": fmt, "formats": ", ".join(FIGURE_FORMATS)}
+    )
 
 
 # Width of one character of an 8-point label, in inches (DejaVu Sans averages 0.55 em):
@@ -74,8 +129,8 @@ def _save(figure: Figure, fmt: str) -> bytes:
 def leaderboard_figure(*, board: Leaderboard, fmt: str = "png") -> bytes:
     """Final scores with their intervals, best at the top, as PNG or SVG bytes."""
     if fmt not in FIGURE_FORMATS:
-        raise FigureError(f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}")
-    with matplotlib.rc_context(LITERAL_TEXT):
+        raise _unknown_format(fmt)
+    with figure_text():
         return _leaderboard_figure(board=board, fmt=fmt)
 
 
@@ -98,7 +153,10 @@ def _leaderboard_figure(*, board: Leaderboard, fmt: str) -> bytes:
     )
     axes.set_yticks(positions, labels)
     axes.set_xlim(0, 3)
-    axes.set_xlabel(f"final score (0-3) with {board.confidence:.0%} bootstrap interval")
+    axes.set_xlabel(
+        _("final score (0-3) with %(level)s bootstrap interval")
+        % {"level": f"{board.confidence:.0%}"}
+    )
     axes.grid(axis="x", alpha=0.3)
     buffer = io.BytesIO()
     # A fixed date keeps SVG output byte-stable for the same leaderboard.
@@ -113,14 +171,16 @@ def _leaderboard_figure(*, board: Leaderboard, fmt: str) -> bytes:
 def _teams(report: Report) -> list[dict]:
     teams = report.get("teams")
     if not teams:
-        raise FigureError("the report has no team scores: it was computed without a judge run")
+        raise FigureError(_("the report has no team scores: it was computed without a judge run"))
     return list(teams)  # type: ignore[arg-type]
 
 
 def confusion_figure(*, report: Report) -> Figure:
     """4x4 heatmap of clips: rows human consensus 0-3, columns judge score 0-3, with counts."""
     if "video.confusion" not in report:
-        raise FigureError("the report has no confusion matrix: it was computed without a judge run")
+        raise FigureError(
+            _("the report has no confusion matrix: it was computed without a judge run")
+        )
     matrix = np.asarray(report["video.confusion"], dtype=np.int64)
     figure = Figure(figsize=(4.8, 4.2), layout="constrained")
     axes = figure.subplots()
@@ -140,10 +200,10 @@ def confusion_figure(*, report: Report) -> Figure:
             )
     axes.set_xticks(SCORES, [str(s) for s in SCORES])
     axes.set_yticks(SCORES, [str(s) for s in SCORES])
-    axes.set_xlabel("judge score")
-    axes.set_ylabel("human consensus")
-    axes.set_title(f"Clips: human consensus vs judge (n = {int(matrix.sum())})")
-    figure.colorbar(image, ax=axes, shrink=0.8, label="clips")
+    axes.set_xlabel(_("judge score"))
+    axes.set_ylabel(_("human consensus"))
+    axes.set_title(_("Clips: human consensus vs judge (n = %(n)s)") % {"n": int(matrix.sum())})
+    figure.colorbar(image, ax=axes, shrink=0.8, label=_("clips"))
     return figure
 
 
@@ -161,7 +221,9 @@ def scatter_figure(*, report: Report) -> Figure:
     width = 4.8 + _label_inches(key)
     figure = Figure(figsize=(min(width, 12.0), 4.8), layout="constrained")
     axes = figure.subplots()
-    axes.plot([0, 3], [0, 3], color="#9ca3af", linestyle="--", linewidth=1, label="judge = humans")
+    axes.plot(
+        [0, 3], [0, 3], color="#9ca3af", linestyle="--", linewidth=1, label=_("judge = humans")
+    )
     axes.scatter(human, judge, color=HUMAN_COLOUR, zorder=3)
     for team, x, y in zip(teams, human, judge, strict=True):
         axes.annotate(
@@ -169,9 +231,9 @@ def scatter_figure(*, report: Report) -> Figure:
         )
     axes.set_xlim(0, 3)
     axes.set_ylim(0, 3)
-    axes.set_xlabel("human final score (0-3)")
-    axes.set_ylabel("judge final score (0-3)")
-    axes.set_title("Team final scores")
+    axes.set_xlabel(_("human final score (0-3)"))
+    axes.set_ylabel(_("judge final score (0-3)"))
+    axes.set_title(_("Team final scores"))
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=8)
     blank = Line2D([], [], linestyle="none")
@@ -179,7 +241,7 @@ def scatter_figure(*, report: Report) -> Figure:
         [blank] * len(key),
         key,
         loc="outside right upper",
-        title="human rank",
+        title=_("human rank"),
         fontsize=8,
         title_fontsize=8,
         handlelength=0,
@@ -198,12 +260,12 @@ def task_scores_figure(*, report: Report) -> Figure:
     positions = np.arange(len(tasks))
     figure = Figure(figsize=(max(5.0, 0.9 * len(tasks) + 2.0), 3.8), layout="constrained")
     axes = figure.subplots()
-    axes.bar(positions - 0.2, human, width=0.4, color=HUMAN_COLOUR, label="humans")
-    axes.bar(positions + 0.2, judge, width=0.4, color=JUDGE_COLOUR, label="judge")
+    axes.bar(positions - 0.2, human, width=0.4, color=HUMAN_COLOUR, label=_("humans"))
+    axes.bar(positions + 0.2, judge, width=0.4, color=JUDGE_COLOUR, label=_("judge"))
     _task_ticks(axes, positions, tasks)
     axes.set_ylim(0, 3)
-    axes.set_ylabel("mean S(team, task) over teams")
-    axes.set_title("Task scores: humans vs judge")
+    axes.set_ylabel(_("mean S(team, task) over teams"))
+    axes.set_title(_("Task scores: humans vs judge"))
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize=8)
     return figure
@@ -229,14 +291,14 @@ def _stat_bars(axes, *, x: np.ndarray, stats: list[dict | None], colour: str, la
         capsize=3,
     )
     for position in x[~defined]:
-        axes.text(position, 0.02, "n/a", ha="center", va="bottom", fontsize=8, color="#667085")
+        axes.text(position, 0.02, _("n/a"), ha="center", va="bottom", fontsize=8, color="#667085")
 
 
 def task_agreement_figure(*, report: Report) -> Figure:
     """Per task, the raters' ordinal alpha and (with a judge) the judge's QWK, with intervals."""
     per_task = report.get("per_task") or {}
     if not per_task:
-        raise FigureError("the report has no per-task statistics")
+        raise FigureError(_("the report has no per-task statistics"))
     tasks = list(per_task)  # type: ignore[arg-type]
     has_judge = any("video.qwk" in per_task[task] for task in tasks)  # type: ignore[index]
     positions = np.arange(len(tasks), dtype=np.float64)
@@ -248,7 +310,7 @@ def task_agreement_figure(*, report: Report) -> Figure:
         x=positions - offset,
         stats=[per_task[task].get("raters.krippendorff_alpha_ordinal") for task in tasks],
         colour=RATER_COLOUR,
-        label="raters: Krippendorff's alpha (ordinal)",
+        label=_("raters: Krippendorff's alpha (ordinal)"),
     )
     if has_judge:
         _stat_bars(
@@ -256,13 +318,13 @@ def task_agreement_figure(*, report: Report) -> Figure:
             x=positions + offset,
             stats=[per_task[task].get("video.qwk") for task in tasks],
             colour=JUDGE_COLOUR,
-            label="judge vs humans: QWK",
+            label=_("judge vs humans: QWK"),
         )
     axes.axhline(0, color="#9ca3af", linewidth=0.8)
     _task_ticks(axes, positions, tasks)
     axes.set_ylim(min(-0.2, axes.get_ylim()[0]), 1.05)
-    axes.set_ylabel("agreement (95% interval)")
-    axes.set_title("Agreement per task")
+    axes.set_ylabel(_("agreement (%(level)s interval)") % {"level": "95%"})
+    axes.set_title(_("Agreement per task"))
     axes.grid(axis="y", alpha=0.3)
     # Below the plot and its task names, where it can never hide a bar or a label.
     figure.legend(fontsize=8, loc="outside lower center", ncols=2)
@@ -306,40 +368,54 @@ def ranking_figure(*, report: Report) -> Figure:
         )
     axes.set_xlim(-0.08, 1.08)
     axes.set_ylim(n_teams + 0.5, 0.5)  # rank 1 at the top
-    axes.set_xticks([0, 1], ["human rank", "judge rank"])
+    axes.set_xticks([0, 1], [_("human rank"), _("judge rank")])
     right = axes.twinx()
     right.set_ylim(axes.get_ylim())
     for side_axes, side in ((axes, "human_rank"), (right, "judge_rank")):
         side_axes.set_yticks(list(labels[side]), list(labels[side].values()), fontsize=8)
         side_axes.tick_params(axis="y", length=0)
-    axes.set_title("Ranking: humans vs judge")
+    axes.set_title(_("Ranking: humans vs judge"))
     axes.grid(axis="y", alpha=0.2)
     return figure
 
 
 FIGURES: dict[str, tuple[str, Callable[..., Figure], bool]] = {
-    # name: (caption, builder, needs a judge run)
-    "confusion": ("Human consensus vs judge, clip by clip", confusion_figure, True),
-    "scatter": ("Team final scores, humans vs judge", scatter_figure, True),
-    "task-scores": ("Task scores, humans vs judge", task_scores_figure, True),
-    "task-agreement": ("Agreement per task, with 95% intervals", task_agreement_figure, False),
-    "ranking": ("Ranks, humans vs judge", ranking_figure, True),
+    # name: (caption, in the reader's language; builder; needs a judge run)
+    "confusion": (
+        gettext_lazy("Human consensus vs judge, clip by clip"),
+        confusion_figure,
+        True,
+    ),
+    "scatter": (gettext_lazy("Team final scores, humans vs judge"), scatter_figure, True),
+    "task-scores": (gettext_lazy("Task scores, humans vs judge"), task_scores_figure, True),
+    "task-agreement": (
+        # Braces, not %: a lazy string cannot be %-formatted before it is read.
+        format_lazy(gettext_lazy("Agreement per task, with {level} intervals"), level="95%"),
+        task_agreement_figure,
+        False,
+    ),
+    "ranking": (gettext_lazy("Ranks, humans vs judge"), ranking_figure, True),
 }
 
 
 def available_figures(*, report: Report) -> list[str]:
     """The figures this report can draw: all with a judge run, the rater ones without."""
     has_judge = "video.confusion" in report
-    return [name for name, (_, _, needs_judge) in FIGURES.items() if has_judge or not needs_judge]
+    return [
+        name for name, (*_entry, needs_judge) in FIGURES.items() if has_judge or not needs_judge
+    ]
 
 
 def agreement_figure(*, report: Report, name: str, fmt: str = "png") -> bytes:
     """The figure ``name`` (see :data:`FIGURES`) of ``report`` as PNG or SVG bytes."""
     if fmt not in FIGURE_FORMATS:
-        raise FigureError(f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}")
+        raise _unknown_format(fmt)
     if name not in FIGURES:
-        raise FigureError(f"figure {name!r} is unknown; choose one of {tuple(FIGURES)}")
-    _, build, _ = FIGURES[name]
+        raise FigureError(
+            _("figure %(name)r is unknown; choose one of %(names)s")
+            % {"name": name, "names": ", ".join(FIGURES)}
+        )
+    build = FIGURES[name][1]
     # Tick labels are made while saving, so both steps run under the setting.
-    with matplotlib.rc_context(LITERAL_TEXT):
+    with figure_text():
         return _save(build(report=report), fmt)

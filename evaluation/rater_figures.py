@@ -11,8 +11,10 @@ import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+from django.utils.translation import gettext as _
 
-from evaluation.figures import FIGURE_FORMATS, LITERAL_TEXT, FigureError
+from annotate.words import word
+from evaluation.figures import FIGURE_FORMATS, FigureError, figure_text
 
 matplotlib.use("Agg")  # figures are rendered on servers without a display
 
@@ -33,8 +35,11 @@ def rater_figure(
     compare with, or no variation) are left out and counted in the caption.
     """
     if fmt not in FIGURE_FORMATS:
-        raise FigureError(f"figure format {fmt!r} is unknown; choose one of {FIGURE_FORMATS}")
-    with matplotlib.rc_context(LITERAL_TEXT):
+        raise FigureError(
+            _("figure format %(fmt)r is unknown; choose one of %(formats)s")
+            % {"fmt": fmt, "formats": ", ".join(FIGURE_FORMATS)}
+        )
+    with figure_text():
         return _rater_figure(rows=rows, min_kappa=min_kappa, fmt=fmt)
 
 
@@ -45,7 +50,7 @@ def _rater_figure(*, rows: Sequence[Mapping[str, object]], min_kappa: float, fmt
     axes.axvline(0.0, color="#888888", linewidth=0.8)
     axes.axhline(min_kappa, color=FLAGGED_COLOUR, linewidth=0.8, linestyle="--")
     for row in drawn:
-        flags = list(row.get("flags") or [])
+        flags = [word(flag, "rater flag") for flag in row.get("flags") or []]
         colour = FLAGGED_COLOUR if flags else CAREFUL_COLOUR
         excluded = bool(row.get("excluded"))
         x, y = float(row["bias"]), float(row["kappa"])  # type: ignore[arg-type]
@@ -66,18 +71,21 @@ def _rater_figure(*, rows: Sequence[Mapping[str, object]], min_kappa: float, fmt
     reach = max([0.5, *biases]) * 1.25
     axes.set_xlim(-reach, reach)
     axes.set_ylim(min(-0.1, *(float(row["kappa"]) - 0.1 for row in drawn)), 1.05)  # type: ignore[arg-type]
-    axes.set_xlabel("bias: mean of score - consensus of the others (points)")
-    axes.set_ylabel("quadratic-weighted kappa with the consensus")
+    axes.set_xlabel(_("bias: mean of score - consensus of the others (points)"))
+    axes.set_ylabel(_("quadratic-weighted kappa with the consensus"))
     left_out = len(rows) - len(drawn)
-    title = f"{len(drawn)} raters"
-    if left_out:
-        title += f"; {left_out} without a kappa, not drawn"
-    axes.set_title(title, fontsize=9)
+    counts = {"n": len(drawn), "left_out": left_out}
+    title = (
+        _("%(n)s raters; %(left_out)s without a kappa, not drawn")
+        if left_out
+        else _("%(n)s raters")
+    )
+    axes.set_title(title % counts, fontsize=9)
     axes.grid(alpha=0.3)
     axes.legend(
         handles=[
-            Line2D([], [], marker="o", linestyle="", color=CAREFUL_COLOUR, label="no flag"),
-            Line2D([], [], marker="o", linestyle="", color=FLAGGED_COLOUR, label="flagged"),
+            Line2D([], [], marker="o", linestyle="", color=CAREFUL_COLOUR, label=_("no flag")),
+            Line2D([], [], marker="o", linestyle="", color=FLAGGED_COLOUR, label=_("flagged")),
             Line2D(
                 [],
                 [],
@@ -85,9 +93,15 @@ def _rater_figure(*, rows: Sequence[Mapping[str, object]], min_kappa: float, fmt
                 linestyle="",
                 markerfacecolor="none",
                 markeredgecolor="#444444",
-                label="excluded",
+                label=_("excluded"),
             ),
-            Line2D([], [], color=FLAGGED_COLOUR, linestyle="--", label=f"kappa {min_kappa:g}"),
+            Line2D(
+                [],
+                [],
+                color=FLAGGED_COLOUR,
+                linestyle="--",
+                label=_("kappa %(kappa)s") % {"kappa": f"{min_kappa:g}"},
+            ),
         ],
         fontsize=7,
         loc="lower left",

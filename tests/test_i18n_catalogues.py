@@ -110,3 +110,29 @@ def test_the_check_names_each_kind_of_problem(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_the_projects_catalogues_are_complete_current_and_compiled():
     assert catalogues.problems() == []
+
+
+@needs_gettext
+def test_the_check_covers_the_scripts_catalogue(tmp_path, monkeypatch):
+    """The scripts' strings (djangojs, from static/) are checked as the pages' are: an
+    entry left untranslated, one the scripts no longer have, one they have and the
+    catalogue lacks, and a stale .mo are each named."""
+    locale = tmp_path / "locale"
+    shutil.copytree(catalogues.LOCALE_DIR, locale)
+    scripts = locale / "zh_Hans" / "LC_MESSAGES" / "djangojs.po"
+    text = scripts.read_text(encoding="utf-8")
+    assert 'msgid "Pause"\nmsgstr "暂停"' in text and '\nmsgid "Play"\nmsgstr "播放"\n' in text
+    text = text.replace('msgid "Pause"\nmsgstr "暂停"', 'msgid "Pause"\nmsgstr ""', 1)
+    text = text.replace('\nmsgid "Play"\nmsgstr "播放"\n', "\n", 1)
+    text += '\nmsgid "A string no script has"\nmsgstr "没有脚本有的字符串"\n'
+    scripts.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(catalogues, "LOCALE_DIR", locale)
+
+    found = catalogues.problems()
+    assert "locale/zh_Hans/LC_MESSAGES/djangojs.po: untranslated: 'Pause'" in found
+    assert "locale/zh_Hans/LC_MESSAGES/djangojs.po: not in the catalogue: 'Play'" in found
+    assert (
+        "locale/zh_Hans/LC_MESSAGES/djangojs.po: no longer in the sources: "
+        "'A string no script has'" in found
+    )
+    assert "locale/zh_Hans/LC_MESSAGES/djangojs.mo: stale, compile" in "\n".join(found)

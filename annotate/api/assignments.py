@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -23,7 +24,9 @@ def _user(username: str, field: str):
     try:
         return User.objects.get(username=username)
     except User.DoesNotExist as exc:
-        raise serializers.ValidationError({field: [f"no user {username!r}"]}) from exc
+        raise serializers.ValidationError(
+            {field: [_("no user %(user)r") % {"user": username}]}
+        ) from exc
 
 
 class PlannedLoadSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -108,11 +109,15 @@ class PeopleImportApi(APIView):
 
         def validate_file(self, upload) -> str:
             if upload.size > MAX_CSV_BYTES:
-                raise serializers.ValidationError(f"larger than {MAX_CSV_BYTES // 1024} KiB")
+                raise serializers.ValidationError(
+                    _("larger than %(limit)s KiB") % {"limit": MAX_CSV_BYTES // 1024}
+                )
             try:
                 return upload.read().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise serializers.ValidationError(f"not UTF-8 text (byte {exc.start})") from exc
+                raise serializers.ValidationError(
+                    _("not UTF-8 text (byte %(byte)s)") % {"byte": exc.start}
+                ) from exc
 
     @extend_schema_serializer(component_name="PeopleImportOutput")
     class OutputSerializer(serializers.Serializer):

@@ -199,7 +199,7 @@ class AttemptSerializer(serializers.Serializer):
 
 class QualificationSerializer(serializers.Serializer):
     username = serializers.CharField()
-    status = serializers.ChoiceField(choices=[s.value for s in selectors.QualificationStatus])
+    status = serializers.ChoiceField(choices=selectors.QUALIFICATION_STATUSES)
     on_roster = serializers.BooleanField()
     attempts = AttemptSerializer(many=True, help_text="Newest first; reset ones included.")
 
@@ -307,7 +307,7 @@ class PracticeStepSerializer(serializers.Serializer):
 
 class PracticeStatusSerializer(serializers.Serializer):
     campaign = serializers.CharField()
-    status = serializers.ChoiceField(choices=[s.value for s in selectors.QualificationStatus])
+    status = serializers.ChoiceField(choices=selectors.QUALIFICATION_STATUSES)
     examples = serializers.IntegerField(help_text="Practice pairs in the round.")
     pass_count = serializers.IntegerField(help_text="Right answers needed to pass.")
     pass_mode = serializers.CharField()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -120,7 +121,10 @@ class TeamSubmissionsApi(APIView):
         archive = data.validated_data["archive"]
         if archive.size > settings.INGEST_MAX_ARCHIVE_BYTES:
             raise serializers.ValidationError(
-                {"archive": f"{archive.size} bytes; at most {settings.INGEST_MAX_ARCHIVE_BYTES}"}
+                {
+                    "archive": _("%(size)s bytes; at most %(max)s")
+                    % {"size": archive.size, "max": settings.INGEST_MAX_ARCHIVE_BYTES}
+                }
             )
         job = team_submission_upload(
             campaign=campaign,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -39,7 +40,9 @@ class ApiTokenIssueApi(APIView):
         try:
             user = User.objects.get(username=username, is_active=True)
         except User.DoesNotExist as exc:
-            raise serializers.ValidationError({"username": [f"no user {username!r}"]}) from exc
+            raise serializers.ValidationError(
+                {"username": [_("no user %(user)r") % {"user": username}]}
+            ) from exc
         key = services.api_token_issue(user=user, by=request.user)
         token = Token.objects.get(key=key)
         payload = {"username": user.username, "key": key, "created": token.created}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -67,7 +68,7 @@ class ImportCreateApi(PagedListMixin, APIView):
         def validate(self, data):
             if data["kind"] == ImportJob.Kind.SUBMISSION and not data["team"].strip():
                 raise serializers.ValidationError(
-                    {"team": "a submission import needs the team's name"}
+                    {"team": _("a submission import needs the team's name")}
                 )
             return data
 

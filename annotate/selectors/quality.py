@@ -41,6 +41,10 @@ class QualificationStatus(StrEnum):
     FAILED = "failed"  # locked until an organizer allows a retry
 
 
+# The API's choices (and the OpenAPI schema's enum of them).
+QUALIFICATION_STATUSES = [status.value for status in QualificationStatus]
+
+
 def _examples(campaign: Campaign, kind: str) -> QuerySet[QualityExample]:
     return (
         QualityExample.objects.filter(campaign=campaign, kind=kind)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate.marks import MarksInvalid, marks_clean
 from annotate.models import Assignment, Campaign, MediaAsset, Rating, RatingRevision
@@ -33,6 +34,7 @@ from annotate.selectors.problems import (
     held_clip_ids,
 )
 from annotate.selectors.quality import practice_pending_campaigns
+from annotate.words import word
 
 # Both clips must have been played over this fraction of their length before a first
 # rating is accepted: "to the end once", with room for the last frame or two that a
@@ -41,7 +43,8 @@ FULL_WATCH_MIN = 0.95
 
 
 class RatingRefused(ValidationError):
-    """A rating or an assignment request that cannot be accepted; the message says why."""
+    """A rating or an assignment request that cannot be accepted; the message says why, in
+    the reader's language."""
 
 
 def rubric_resolve(
@@ -57,22 +60,26 @@ def rubric_resolve(
     the page may keep it from an earlier choice, and it says nothing about this score.
     """
     if score is not None and score not in ANSWERS_BY_SCORE:
-        raise RatingRefused(f"score must be 0, 1, 2 or 3, not {score!r}")
+        raise RatingRefused(_("score must be 0, 1, 2 or 3, not %(score)r") % {"score": score})
     if score is None:
         if final_state is None:
-            raise RatingRefused("give a score or answer whether the final state matches")
+            raise RatingRefused(_("give a score or answer whether the final state matches"))
         try:
             score = rubric_score(final_state=final_state, clean=clean, motion=motion)
         except ValueError as exc:
             question = follow_up_question(final_state)
-            raise RatingRefused(f"give a score or answer the {question} question") from exc
+            raise RatingRefused(
+                _("give a score or answer the %(question)s question") % {"question": question}
+            ) from exc
     expected = ANSWERS_BY_SCORE[score]
     given = {"final_state": final_state, "clean": clean, "motion": motion}
     for question, answer in expected.asked().items():
         if given[question] is not None and given[question] != answer:
             raise RatingRefused(
-                f"score {score} needs {question}={answer}, "
-                f"but the answer given is {given[question]}"
+                _(
+                    "score %(score)s needs %(question)s=%(answer)s, but the answer given is %(given)s"
+                )
+                % {"score": score, "question": question, "answer": answer, "given": given[question]}
             )
     return expected
 
@@ -84,19 +91,23 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def _fraction(value: float, name: str) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:
-        raise RatingRefused(f"{name} is a fraction of the clip and must lie in [0, 1], not {value}")
+        raise RatingRefused(
+            _("%(name)s is a fraction of the clip and must lie in [0, 1], not %(value)s")
+            % {"name": name, "value": value}
+        )
     return value
 
 
 def _check_may_rate(*, assignment: Assignment, user) -> None:
     if assignment.annotator_id != user.pk:
-        raise RatingRefused("this clip is not assigned to you")
+        raise RatingRefused(_("this clip is not assigned to you"))
     campaign = assignment.campaign
     if not campaign.accepts_ratings:
         if campaign.state == Campaign.State.DRAFT:
-            raise RatingRefused("the campaign is not open yet: ratings are not accepted")
+            raise RatingRefused(_("the campaign is not open yet: ratings are not accepted"))
         raise RatingRefused(
-            f"the campaign is {campaign.state}: ratings can no longer be given or changed"
+            _("the campaign is %(state)s: ratings can no longer be given or changed")
+            % {"state": word(campaign.state)}
         )
     _check_practised(campaign=campaign, user=user)
     _check_clip_is_rated(assignment=assignment)
@@ -115,12 +126,14 @@ def _check_not_held(*, assignment: Assignment) -> None:
         hold = clip_hold(clip_id=assignment.clip_id)
     if hold == "excluded":
         raise RatingRefused(
-            "this pair was reported as broken and the organizer left it out of rating"
+            _("this pair was reported as broken and the organizer left it out of rating")
         )
     if hold is not None:
         raise RatingRefused(
-            "this pair was reported as broken and waits for the organizer: "
-            "it cannot be rated for now"
+            _(
+                "this pair was reported as broken and waits for the organizer: "
+                "it cannot be rated for now"
+            )
         )
 
 
@@ -128,8 +141,11 @@ def _check_practised(*, campaign: Campaign, user) -> None:
     """No real clip before the campaign's practice round is passed (annotate/services/quality.py)."""
     if practice_pending_campaigns(user=user).filter(pk=campaign.pk).exists():
         raise RatingRefused(
-            f"the practice round of {campaign.name} comes first: its clips are handed out "
-            "once you have passed it"
+            _(
+                "the practice round of %(campaign)s comes first: its clips are handed out "
+                "once you have passed it"
+            )
+            % {"campaign": campaign.name}
         )
 
 
@@ -142,8 +158,10 @@ def _check_clip_is_rated(*, assignment: Assignment) -> None:
     """A clip of a version that a newer one replaced is no longer rated: its ratings would not count."""
     if not current_submissions().filter(clips=assignment.clip_id).exists():
         raise RatingRefused(
-            "this clip belongs to a submission version that a newer one has replaced: "
-            "it is no longer rated"
+            _(
+                "this clip belongs to a submission version that a newer one has replaced: "
+                "it is no longer rated"
+            )
         )
 
 
@@ -226,7 +244,7 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
     UPDATE, so two tabs opening the same clip at once start it once, with no lock.
     """
     if assignment.annotator_id != user.pk:
-        raise RatingRefused("this clip is not assigned to you")
+        raise RatingRefused(_("this clip is not assigned to you"))
     _check_practised(campaign=assignment.campaign, user=user)
     _check_clip_is_rated(assignment=assignment)
     ready = MediaAsset.Status.READY
@@ -234,8 +252,10 @@ def assignment_open(*, assignment: Assignment, user, now: dt.datetime | None = N
     if clip.asset.status != ready or clip.episode.reference.status != ready:
         # Only a ready, clean copy is ever served: an unready clip has nothing to show.
         raise RatingRefused(
-            "this clip's video is not ready yet (still being prepared, or its preparation "
-            "failed): it cannot be rated for now"
+            _(
+                "this clip's video is not ready yet (still being prepared, or its preparation "
+                "failed): it cannot be rated for now"
+            )
         )
     if assignment.status != Assignment.Status.DONE:
         _check_not_held(assignment=assignment)  # a rated one is still shown, as it was rated
@@ -301,7 +321,9 @@ IDEMPOTENCY_KEY_MAX = 100
 def _key(idempotency_key: str | None) -> str | None:
     key = (idempotency_key or "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
-        raise RatingRefused(f"an idempotency key has at most {IDEMPOTENCY_KEY_MAX} characters")
+        raise RatingRefused(
+            _("an idempotency key has at most %(max)s characters") % {"max": IDEMPOTENCY_KEY_MAX}
+        )
     return key or None
 
 
@@ -316,7 +338,7 @@ def rating_replayed(*, assignment: Assignment, user, idempotency_key: str | None
         return None
     stored = Rating.objects.filter(annotator=user, idempotency_key=key).order_by("pk").first()
     if stored is not None and stored.assignment_id != assignment.pk:
-        raise RatingRefused("this idempotency key was already used for another clip")
+        raise RatingRefused(_("this idempotency key was already used for another clip"))
     return stored
 
 
@@ -373,7 +395,7 @@ def rating_save(
     now = _now(now)
     idempotency_key = _key(idempotency_key)
     if assignment.annotator_id != user.pk:
-        raise RatingRefused("this clip is not assigned to you")
+        raise RatingRefused(_("this clip is not assigned to you"))
     # Under the assignment's row lock, so a retry racing its original waits for it and
     # then finds the rating it stored.
     assignment = _locked_assignment(assignment)
@@ -386,7 +408,7 @@ def rating_save(
         revise = existing is not None
     if revise:
         if existing is None:
-            raise RatingRefused("this clip has no rating yet: submit one first")
+            raise RatingRefused(_("this clip has no rating yet: submit one first"))
         unanswered = all(answer is None for answer in (final_state, clean, motion))
         if keep_judgement and score is None and unanswered:
             score = existing.score
@@ -408,7 +430,7 @@ def rating_save(
     if existing is not None:
         if _same_judgement(existing, answers, comment, checked_marks):
             return RatingSaved(existing, RatingOutcome.REPLAYED)  # a double click, a retry
-        raise RatingRefused("this clip is already rated: revise the rating instead")
+        raise RatingRefused(_("this clip is already rated: revise the rating instead"))
     rating = _first_rating_store(
         assignment=assignment,
         user=user,
@@ -443,11 +465,19 @@ def _first_rating_store(
         FULL_WATCH_MIN
     ):
         raise RatingRefused(
-            "both clips must be played to the end before rating "
-            f"(reference {watched_reference:.0%}, generated {watched_generated:.0%} watched)"
+            _(
+                "both clips must be played to the end before rating (reference %(reference)s, "
+                "generated %(generated)s watched)"
+            )
+            % {
+                "reference": f"{watched_reference:.0%}",
+                "generated": f"{watched_generated:.0%}",
+            }
         )
     if time_on_page_s < 0:
-        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
+        raise RatingRefused(
+            _("time_on_page_s cannot be negative, not %(value)s") % {"value": time_on_page_s}
+        )
     rating = Rating.objects.create(
         assignment=assignment,
         clip_id=assignment.clip_id,
@@ -489,7 +519,9 @@ def _revision_store(
     """Time on the page adds up over visits and the watched fractions keep their maximum,
     so they describe all the work on the clip, even when the judgement stays."""
     if time_on_page_s < 0:
-        raise RatingRefused(f"time_on_page_s cannot be negative, not {time_on_page_s}")
+        raise RatingRefused(
+            _("time_on_page_s cannot be negative, not %(value)s") % {"value": time_on_page_s}
+        )
     rating.time_on_page_s += float(time_on_page_s)
     rating.watched_reference = max(
         rating.watched_reference, _fraction(watched_reference, "watched_reference")

@@ -1,4 +1,5 @@
-"""``{{ value|word }}``: a stored word in the reader's language (annotate.words)."""
+"""``{{ value|word }}`` (or ``{{ flag|word:"rater flag" }}``): a stored word in the reader's
+language (annotate.words)."""
 
 from __future__ import annotations
 
@@ -10,5 +11,5 @@ register = template.Library()
 
 
 @register.filter
-def word(value: object) -> str:
-    return _word(value)
+def word(value: object, kind: str | None = None) -> str:
+    return _word(value, kind)

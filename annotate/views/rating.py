@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,11 +102,13 @@ def _go_next(
     try:
         following = services.assignment_next(user=request.user, campaign=campaign)
     except services.RatingRefused as exc:  # the practice round comes first (a retry was allowed)
-        messages.error(request, " ".join(exc.messages).capitalize() + ".")
+        messages.error(request, _("%(problem)s.") % {"problem": capfirst(" ".join(exc.messages))})
         return _go(request, reverse("queue") + suffix)
     if following is None:
         messages.success(
-            request, f"{campaign.name}: every clip assigned to you is rated. Thank you!"
+            request,
+            _("%(campaign)s: every clip assigned to you is rated. Thank you!")
+            % {"campaign": campaign.name},
         )
         return _go(request, reverse("queue") + suffix)
     url = reverse("rate", args=[following.pk]) + suffix
@@ -158,10 +161,10 @@ def rate_next(request: HttpRequest) -> HttpResponse:
     try:
         following = services.assignment_next(user=request.user, campaign=campaign)
     except services.RatingRefused as exc:  # the practice round comes first: the queue says where
-        messages.error(request, " ".join(exc.messages).capitalize() + ".")
+        messages.error(request, _("%(problem)s.") % {"problem": capfirst(" ".join(exc.messages))})
         return redirect("queue")
     if following is None:
-        messages.info(request, "No clip is waiting for you.")
+        messages.info(request, _("No clip is waiting for you."))
         return redirect("queue")
     return redirect("rate", assignment_id=following.pk)
 
@@ -174,7 +177,7 @@ def rate(request: HttpRequest, assignment_id: int) -> HttpResponse:
             assignment=_own_assignment(request, assignment_id), user=request.user
         )
     except services.RatingRefused as exc:
-        messages.error(request, " ".join(exc.messages).capitalize() + ".")
+        messages.error(request, _("%(problem)s.") % {"problem": capfirst(" ".join(exc.messages))})
         return redirect("queue")
     context = _page_context(request, assignment, done=request.GET.get("done", ""))
     return render(request, "annotate/rate.html", context)
@@ -238,7 +241,9 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
             assignment=assignment, user=request.user, idempotency_key=key
         )
     except services.RatingRefused as exc:
-        messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
+        messages.error(
+            request, _("The rating was not saved: %(why)s") % {"why": " ".join(exc.messages)}
+        )
         return _go(request, reverse("rate", args=[assignment.pk]))
     if replayed is not None:
         # The form was sent again (a reload, a retry after a timeout): it is saved already.
@@ -246,7 +251,7 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     form = RatingForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, f"The rating was not saved: {problems}")
+        messages.error(request, _("The rating was not saved: %(why)s") % {"why": problems})
         return _go(request, reverse("rate", args=[assignment.pk]))
     data = {name: value for name, value in form.cleaned_data.items() if value is not None}
     data.pop("idempotency_key", None)
@@ -257,13 +262,15 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
             assignment=assignment, user=request.user, idempotency_key=key, **data
         )
     except services.RatingRefused as exc:
-        messages.error(request, f"The rating was not saved: {' '.join(exc.messages)}")
+        messages.error(
+            request, _("The rating was not saved: %(why)s") % {"why": " ".join(exc.messages)}
+        )
         return _go(request, reverse("rate", args=[assignment.pk]))
     revising = saved.outcome in (services.RatingOutcome.REVISED, services.RatingOutcome.UNCHANGED)
     if saved.outcome == services.RatingOutcome.UNCHANGED:
-        messages.info(request, "No change: the rating stays as it was.")
+        messages.info(request, _("No change: the rating stays as it was."))
     elif saved.outcome == services.RatingOutcome.REVISED:
-        messages.success(request, "Rating revised; the earlier version is kept.")
+        messages.success(request, _("Rating revised; the earlier version is kept."))
     # A revision's message is shown by the next page load, not by a swap.
     return _go_next(request, assignment.campaign, done=assignment.pk, swap=not revising)
 

@@ -57,7 +57,7 @@ def team_portal(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def team_upload(request: HttpRequest, slug: str) -> HttpResponse:
     """Take a team's archive; the page's script sends it with a progress bar and asks JSON."""
-    campaign, _ = own_team(request, slug)
+    campaign, _team = own_team(request, slug)
     if too_large := upload_refusal(request):  # before the body is read
         if _wants_json(request):
             return JsonResponse({"detail": too_large}, status=413)
@@ -66,11 +66,11 @@ def team_upload(request: HttpRequest, slug: str) -> HttpResponse:
     archive = request.FILES.get("archive")
     try:
         if archive is None:
-            raise TeamPortalRefused("Choose a zip of your clips to upload.")
+            raise TeamPortalRefused(_("Choose a zip of your clips to upload."))
         if archive.size > settings.INGEST_MAX_ARCHIVE_BYTES:
             raise TeamPortalRefused(
-                f"The archive has {archive.size} bytes; at most "
-                f"{settings.INGEST_MAX_ARCHIVE_BYTES} are accepted."
+                _("The archive has %(size)s bytes; at most %(max)s are accepted.")
+                % {"size": archive.size, "max": settings.INGEST_MAX_ARCHIVE_BYTES}
             )
         job = team_submission_upload(
             campaign=campaign, user=request.user, upload=save_upload(archive)
@@ -105,15 +105,15 @@ def team_final(request: HttpRequest, slug: str) -> HttpResponse:
         version = int(raw) if raw else None
         team_final_choose(team=team, version=version, user=request.user)
     except ValueError:
-        messages.error(request, f"{raw!r} is not a version number.")
+        messages.error(request, _("%(raw)r is not a version number.") % {"raw": raw})
     except TeamPortalRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
             request,
-            f"Version {version} is your final version."
+            _("Version %(version)s is your final version.") % {"version": version}
             if version
-            else "Your newest version counts.",
+            else _("Your newest version counts."),
         )
     return redirect("team-portal", slug=campaign.slug)
 
@@ -188,7 +188,7 @@ def submission_window(request: HttpRequest, slug: str) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Submission window saved.")
+            messages.success(request, _("Submission window saved."))
             return redirect("teams", slug=campaign.slug)
     context = _teams_context(campaign, form)
     return render(request, "annotate/teams.html", context, status=400)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -46,7 +47,9 @@ class AgreementQuerySerializer(serializers.Serializer):
     def validate_run(self, value: str) -> str:
         value = value.strip()
         if value not in ("", HUMANS_ONLY) and not value.isdigit():
-            raise serializers.ValidationError(f"a judge run id or {HUMANS_ONLY!r}")
+            raise serializers.ValidationError(
+                _("a judge run id or %(humans)r") % {"humans": HUMANS_ONLY}
+            )
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -300,21 +301,24 @@ class JudgePairApi(APIView):
             files = [data.get("reference"), data.get("generated")]
             tokens = [data.get("reference_token"), data.get("generated_token")]
             if any(files) and any(tokens):
-                raise serializers.ValidationError("send either two files or tokens, not both")
+                raise serializers.ValidationError(_("send either two files or tokens, not both"))
             if any(files):
                 if not all(files):
-                    raise serializers.ValidationError("send both a reference and a generated file")
+                    raise serializers.ValidationError(
+                        _("send both a reference and a generated file")
+                    )
                 limit = pair_upload_limit()
                 for role, upload in zip(("reference", "generated"), files, strict=True):
                     if upload.size > limit:
                         raise serializers.ValidationError(
                             {
-                                role: f"the file has {upload.size} bytes; at most {limit} are accepted"
+                                role: _("the file has %(size)s bytes; at most %(max)s are accepted")
+                                % {"size": upload.size, "max": limit}
                             }
                         )
             elif not tokens[1]:
                 raise serializers.ValidationError(
-                    "send two files (reference, generated) or a generated_token"
+                    _("send two files (reference, generated) or a generated_token")
                 )
             return data
 

@@ -8,6 +8,7 @@ exception handler, which answers 400 with its message.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
@@ -153,7 +154,7 @@ class ExclusionsApi(APIView):
         user = selectors.rater_user(campaign=campaign, name=data.validated_data["rater"].strip())
         if user is None:
             raise serializers.ValidationError(
-                {"rater": ["Nobody with work in this campaign has this name."]}
+                {"rater": [_("Nobody with work in this campaign has this name.")]}
             )
         exclusion = review.rater_exclude(
             campaign=campaign,

@@ -29,10 +29,10 @@ SSIM_SIGMA = 1.5
 LOCAL_PERCENTILE = 0.05
 # A difference an observer sees: a tenth of the image's own mean colour (relative units).
 VISIBLE = 0.1
-# (TIME_TOLERANCE, how early or late a generated episode may run without being
-# inconsistent, a tenth of it, is applied by the decoder: `ClipSamples.envelope_low`.)
 # Differences below this (relative units, a hundredth of the mean colour) are noise.
 LOOK_FLOOR = 0.01
+# (How early or late a generated episode may run without being inconsistent, a tenth of
+# it, is `video.TIME_TOLERANCE`: the decoder keeps what the frames show within it.)
 
 
 class FeatureError(Exception):

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from annotate.models import Campaign, Clip
+from annotate.words import word
 from evaluation.models import JudgeRun, Verdict
 from evaluation.scoring.agreement import agreement_report
 from evaluation.scoring.agreement_judge import human_consensus
@@ -102,11 +104,13 @@ def judge_run_of(*, campaign: Campaign, run_id: int | None) -> JudgeRun | None:
     run = JudgeRun.objects.select_related("judge").filter(pk=run_id, campaign=campaign).first()
     if run is None:
         raise AgreementRequestError(
-            f"judge run {run_id} does not exist in campaign {campaign.slug!r}"
+            _("judge run %(run)s does not exist in campaign %(campaign)r")
+            % {"run": run_id, "campaign": campaign.slug}
         )
     if run.status != JudgeRun.Status.DONE:
         raise AgreementRequestError(
-            f"judge run {run_id} is {run.status}, not done: its verdicts are incomplete"
+            _("judge run %(run)s is %(status)s, not done: its verdicts are incomplete")
+            % {"run": run_id, "status": word(run.status)}
         )
     return run
 
@@ -169,8 +173,8 @@ def data_hash_of(
 def _checked_resamples(n_boot: int) -> int:
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or not 0 <= n_boot <= MAX_RESAMPLES:
         raise AgreementRequestError(
-            f"the number of bootstrap resamples must be an integer from 0 to {MAX_RESAMPLES}, "
-            f"not {n_boot!r}"
+            _("the number of bootstrap resamples must be an integer from 0 to %(max)s, not %(n)r")
+            % {"max": MAX_RESAMPLES, "n": n_boot}
         )
     return n_boot
 
@@ -200,11 +204,13 @@ def campaign_agreement(
     inputs = agreement_inputs(campaign=campaign, run=run, **options)
     if inputs.scoring.ratings.empty:
         raise AgreementRequestError(
-            f"campaign {campaign.slug!r} has no ratings yet: there is nothing to compare"
+            _("campaign %(campaign)r has no ratings yet: there is nothing to compare")
+            % {"campaign": campaign.slug}
         )
     if run is not None and inputs.verdicts is not None and inputs.verdicts.empty:
         raise AgreementRequestError(
-            f"judge run {run.pk} has no verdict on a current clip: there is nothing to compare"
+            _("judge run %(run)s has no verdict on a current clip: there is nothing to compare")
+            % {"run": run.pk}
         )
     data_hash = data_hash_of(inputs=inputs, n_boot=n_boot, seed=seed, options=options)
     key = f"refscore:agreement:v{_REPORT_FORM_VERSION}:{campaign.pk}:{data_hash}"
@@ -290,7 +296,10 @@ def pair_review(*, campaign: Campaign, clip_id: int, run: JudgeRun | None) -> Pa
         .first()
     )
     if clip is None:
-        raise AgreementRequestError(f"clip {clip_id} does not exist in campaign {campaign.slug!r}")
+        raise AgreementRequestError(
+            _("clip %(clip)s does not exist in campaign %(campaign)r")
+            % {"clip": clip_id, "campaign": campaign.slug}
+        )
     ratings = [
         PairRating(
             rater=rater_pseudonym(user_id=user_id, campaign_slug=campaign.slug),

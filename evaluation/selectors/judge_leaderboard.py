@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from evaluation.models import JudgeRun
 from evaluation.scoring import Leaderboard, ScoringInputError, leaderboard
@@ -67,7 +68,9 @@ def judge_leaderboard(
     seed = campaign.seed if seed is None else seed
     inputs = scoring_inputs(campaign=campaign)
     if not inputs.tasks or not inputs.teams:
-        raise ScoringRequestError(f"campaign {campaign.slug!r} has no task or no team to rank")
+        raise ScoringRequestError(
+            _("campaign %(campaign)r has no task or no team to rank") % {"campaign": campaign.slug}
+        )
     frame = judge_ratings_frame(run=run)
     in_rated_set = [
         episode in inputs.rated_set.get(task, ())

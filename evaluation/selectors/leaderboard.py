@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from annotate.models import Campaign, Team
 from evaluation.scoring import (
@@ -60,12 +61,16 @@ class ScoringParameters:
             or not 1 <= self.n_boot <= MAX_RESAMPLES
         ):
             raise ScoringRequestError(
-                "the number of bootstrap resamples must be an integer from 1 to "
-                f"{MAX_RESAMPLES}, not {self.n_boot!r}"
+                _(
+                    "the number of bootstrap resamples must be an integer from 1 to %(max)s, "
+                    "not %(n)r"
+                )
+                % {"max": MAX_RESAMPLES, "n": self.n_boot}
             )
         if not 0.0 < self.confidence < 1.0:
             raise ScoringRequestError(
-                f"confidence must lie strictly between 0 and 1, not {self.confidence!r}"
+                _("confidence must lie strictly between 0 and 1, not %(value)r")
+                % {"value": self.confidence}
             )
 
     @classmethod
@@ -108,9 +113,14 @@ def input_hash_of(*, inputs: ScoringInputs, parameters: ScoringParameters) -> st
 def checked_inputs(*, campaign: Campaign, inputs: ScoringInputs) -> ScoringInputs:
     """``inputs``, once they hold a task and a team to rank."""
     if not inputs.tasks:
-        raise ScoringRequestError(f"campaign {campaign.slug!r} has no task yet")
+        raise ScoringRequestError(
+            _("campaign %(campaign)r has no task yet") % {"campaign": campaign.slug}
+        )
     if not inputs.teams:
-        raise ScoringRequestError(f"campaign {campaign.slug!r} has no team with a submission yet")
+        raise ScoringRequestError(
+            _("campaign %(campaign)r has no team with a submission yet")
+            % {"campaign": campaign.slug}
+        )
     return inputs
 
 
@@ -203,13 +213,20 @@ def campaign_comparison(
         campaign=campaign, n_boot=n_boot, confidence=confidence
     )
     if not math.isfinite(margin) or margin < 0:
-        raise ScoringRequestError(f"margin must be a finite number >= 0, not {margin!r}")
+        raise ScoringRequestError(
+            _("margin must be a finite number >= 0, not %(margin)r") % {"margin": margin}
+        )
     inputs = checked_inputs(campaign=campaign, inputs=scoring_inputs(campaign=campaign))
     for role, team in (("candidate", candidate), ("incumbent", incumbent)):
         if team not in inputs.teams:
-            raise ScoringRequestError(
-                f"{role} {team!r} is not a team with a submission in campaign {campaign.slug!r}"
+            refusal = (
+                _("candidate %(team)r is not a team with a submission in campaign %(campaign)r")
+                if role == "candidate"
+                else _(
+                    "incumbent %(team)r is not a team with a submission in campaign %(campaign)r"
+                )
             )
+            raise ScoringRequestError(refusal % {"team": team, "campaign": campaign.slug})
     comparison = paired_comparison(
         ratings=inputs.ratings,
         rated_set=inputs.rated_set,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from annotate.models import Campaign
 from evaluation.models import JudgeRun, JudgeVersion
@@ -67,11 +68,14 @@ def judge_calibrate(
     run = judge_selectors.latest_completed_run(campaign=campaign, judge_name=judge_name)
     if run is None:
         raise JudgingError(
-            f"judge {judge_name!r} has no completed run on campaign {campaign.slug!r}: run it first"
+            _("judge %(judge)r has no completed run on campaign %(campaign)r: run it first")
+            % {"judge": judge_name, "campaign": campaign.slug}
         )
     data = judge_selectors.calibration_dataset(run=run)
     if data.empty:
-        raise JudgingError(f"no clip of judge run {run.pk} is both judged and rated by humans")
+        raise JudgingError(
+            _("no clip of judge run %(run)s is both judged and rated by humans") % {"run": run.pk}
+        )
     features = data.drop(columns=list(FEATURE_EXCLUDED_COLUMNS)).apply(
         lambda column: column.astype("float64")
     )
@@ -101,7 +105,7 @@ def judge_calibrate(
     options = {**base_options, "calibration": model.to_dict()}
     version = judge_build_configured(name=judge_name, options=options).version
     metrics = {**figures, "run": run.pk, "seed": seed, "l2": model.l2}
-    calibrated, _ = JudgeVersion.objects.update_or_create(
+    calibrated, _created = JudgeVersion.objects.update_or_create(
         name=judge_name,
         version=version,
         defaults={"options": options, "calibrated_on": campaign, "metrics": metrics},

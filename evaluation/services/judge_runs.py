@@ -20,8 +20,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotate.models import Campaign
+from annotate.words import word
 from evaluation.judges import JudgeError, JudgeVerdict, Pair
 from evaluation.models import JudgeRun, JudgeVersion, Verdict
 from evaluation.selectors import judge as judge_selectors
@@ -58,9 +60,14 @@ def chunk_time_limit(*, chunk_size: int) -> int:
 
 def _checked_chunk_size(chunk_size: Any) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
-        raise JudgingError(f"chunk size must be an integer, not {chunk_size!r}")
+        raise JudgingError(
+            _("chunk size must be an integer, not %(value)r") % {"value": chunk_size}
+        )
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
-        raise JudgingError(f"chunk size must lie in 1..{MAX_CHUNK_SIZE}, not {chunk_size}")
+        raise JudgingError(
+            _("chunk size must lie in 1..%(max)s, not %(value)s")
+            % {"max": MAX_CHUNK_SIZE, "value": chunk_size}
+        )
     return chunk_size
 
 
@@ -78,7 +85,8 @@ def judge_run_create(
     clip_ids = judge_selectors.judge_run_clip_ids(campaign=campaign)
     if not clip_ids:
         raise JudgingError(
-            f"campaign {campaign.slug!r} has no current clip in its rated set: nothing to judge"
+            _("campaign %(campaign)r has no current clip in its rated set: nothing to judge")
+            % {"campaign": campaign.slug}
         )
     run = JudgeRun.objects.create(
         campaign=campaign,
@@ -306,7 +314,8 @@ def judge_run_cancel(*, run: JudgeRun) -> JudgeRun:
     run.refresh_from_db()
     if not cancelled:
         raise JudgingError(
-            f"judge run {run.pk} is {run.status}: only a queued or running run can be cancelled"
+            _("judge run %(run)s is %(status)s: only a queued or running run can be cancelled")
+            % {"run": run.pk, "status": word(run.status)}
         )
     return run
 
@@ -320,7 +329,8 @@ def judge_run_resume(*, run: JudgeRun, chunk_size: int | None = None) -> JudgeRu
     locked = JudgeRun.objects.select_for_update().select_related("judge").get(pk=run.pk)
     if locked.status not in (JudgeRun.Status.CANCELLED, JudgeRun.Status.FAILED):
         raise JudgingError(
-            f"judge run {locked.pk} is {locked.status}: only a cancelled or failed run can be resumed"
+            _("judge run %(run)s is %(status)s: only a cancelled or failed run can be resumed")
+            % {"run": locked.pk, "status": word(locked.status)}
         )
     judge_build(judge_version=locked.judge)
     if chunk_size is not None:

@@ -9,12 +9,15 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from annotate.access import organizer_required
 from annotate.models import Campaign
 from annotate.selectors.marks import ClipMark, clip_marks, marks_config
 from annotate.views.rating import media_info
+from annotate.words import word
 from evaluation import exports, figures
 from evaluation.models import JudgeRun
 from evaluation.scoring import ScoringInputError
@@ -30,38 +33,39 @@ CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
 }
+# Labels in the reader's language; the keys (as in the report's JSON and exports) stay.
 RATER_STATS = {
-    "krippendorff_alpha_ordinal": "Krippendorff's alpha (ordinal)",
-    "krippendorff_alpha_interval": "Krippendorff's alpha (interval)",
-    "fleiss_kappa": "Fleiss' kappa",
-    "pairwise_qwk": "Pairwise QWK (mean over rater pairs)",
-    "exact": "Exact agreement",
-    "within1": "Within-1 agreement",
+    "krippendorff_alpha_ordinal": gettext_lazy("Krippendorff's alpha (ordinal)"),
+    "krippendorff_alpha_interval": gettext_lazy("Krippendorff's alpha (interval)"),
+    "fleiss_kappa": gettext_lazy("Fleiss' kappa"),
+    "pairwise_qwk": gettext_lazy("Pairwise QWK (mean over rater pairs)"),
+    "exact": gettext_lazy("Exact agreement"),
+    "within1": gettext_lazy("Within-1 agreement"),
 }
 VIDEO_STATS = {
-    "qwk": "Quadratic-weighted kappa",
-    "spearman": "Spearman's rho",
-    "kendall_tau_b": "Kendall's tau-b",
-    "exact": "Exact agreement",
-    "within1": "Within-1 agreement",
-    "mae": "Mean absolute error (points)",
-    "outcome_agreement": "Outcome agreement (pass = 2 or 3)",
-    "krippendorff_alpha_ordinal_humans": "Alpha (ordinal), humans alone",
-    "krippendorff_alpha_ordinal_with_judge": "Alpha (ordinal), humans + judge",
-    "krippendorff_alpha_ordinal_delta": "Alpha change when the judge joins",
+    "qwk": gettext_lazy("Quadratic-weighted kappa"),
+    "spearman": gettext_lazy("Spearman's rho"),
+    "kendall_tau_b": gettext_lazy("Kendall's tau-b"),
+    "exact": gettext_lazy("Exact agreement"),
+    "within1": gettext_lazy("Within-1 agreement"),
+    "mae": gettext_lazy("Mean absolute error (points)"),
+    "outcome_agreement": gettext_lazy("Outcome agreement (pass = 2 or 3)"),
+    "krippendorff_alpha_ordinal_humans": gettext_lazy("Alpha (ordinal), humans alone"),
+    "krippendorff_alpha_ordinal_with_judge": gettext_lazy("Alpha (ordinal), humans + judge"),
+    "krippendorff_alpha_ordinal_delta": gettext_lazy("Alpha change when the judge joins"),
 }
 TEAM_STATS = {
-    "pearson": "Pearson's r of final scores",
-    "spearman": "Spearman's rho of final scores",
-    "kendall_tau": "Kendall's tau-b of final scores (ranking)",
-    "mmrv": "MMRV (mean maximum rank violation)",
-    "top1_agree": "Top-1 agreement",
-    "top3_agree": "Top-3 agreement",
+    "pearson": gettext_lazy("Pearson's r of final scores"),
+    "spearman": gettext_lazy("Spearman's rho of final scores"),
+    "kendall_tau": gettext_lazy("Kendall's tau-b of final scores (ranking)"),
+    "mmrv": gettext_lazy("MMRV (mean maximum rank violation)"),
+    "top1_agree": gettext_lazy("Top-1 agreement"),
+    "top3_agree": gettext_lazy("Top-3 agreement"),
 }
 TEAM_TASK_STATS = {
-    "pearson": "Pearson's r of S(team, task)",
-    "spearman": "Spearman's rho of S(team, task)",
-    "kendall_tau": "Kendall's tau-b of S(team, task)",
+    "pearson": gettext_lazy("Pearson's r of S(team, task)"),
+    "spearman": gettext_lazy("Spearman's rho of S(team, task)"),
+    "kendall_tau": gettext_lazy("Kendall's tau-b of S(team, task)"),
 }
 PER_TASK_TEAM_STATS = {"pearson": "Pearson", "spearman": "Spearman", "kendall_tau": "Kendall"}
 
@@ -84,7 +88,9 @@ class AgreementQueryForm(forms.Form):
     def clean_run(self) -> str:
         value = self.cleaned_data["run"].strip()
         if value not in ("", HUMANS_ONLY) and not value.isdigit():
-            raise forms.ValidationError(f"run must be a judge run id or {HUMANS_ONLY!r}")
+            raise forms.ValidationError(
+                _("run must be a judge run id or %(humans)r") % {"humans": HUMANS_ONLY}
+            )
         return value
 
 
@@ -156,7 +162,7 @@ class StatRow:
 
 def _stat_row(*, key: str, label: str, stat: object) -> StatRow:
     if not isinstance(stat, dict):
-        return StatRow(key, label, None, None, None, None, "not computed")
+        return StatRow(key, label, None, None, None, None, word("not computed", "stat reason"))
     return StatRow(
         key=key,
         label=label,
@@ -164,7 +170,8 @@ def _stat_row(*, key: str, label: str, stat: object) -> StatRow:
         ci_low=stat.get("ci_low"),
         ci_high=stat.get("ci_high"),
         n=stat.get("n"),
-        reason=stat.get("reason"),
+        # The reason as the reader says it; the report's JSON keeps evaluation.scoring's words.
+        reason=word(stat["reason"], "stat reason") if stat.get("reason") else None,
     )
 
 

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from annotate.access import organizer_required
 from annotate.models import Campaign
 from evaluation import exports as export_files
 from evaluation.scoring import DISPLAY_DECIMALS, ScoringInputError
-from evaluation.scoring.adjudication import ADJUDICATION_RULE
 from evaluation.selectors.reliability import exclusion_notes
 
+# What each file holds, in the reader's language (the files keep their English columns).
 EXPORT_LABELS = {
-    "rankings": "Rankings: rank, team, final score, interval, rank probability, coverage, "
-    "per-task scores with N3/N2/N1/N0, missing and N_total",
-    "ratings": "Ratings: one row per rating, raters as pseudonyms; score is the one that "
-    "counts (an adjudicated score where adjudicated), rater_score the rater's own",
-    "episodes": "Episodes: the rated set, for an offline re-ranking",
+    "rankings": gettext_lazy(
+        "Rankings: rank, team, final score, interval, rank probability, coverage, "
+        "per-task scores with N3/N2/N1/N0, missing and N_total"
+    ),
+    "ratings": gettext_lazy(
+        "Ratings: one row per rating, raters as pseudonyms; score is the one that "
+        "counts (an adjudicated score where adjudicated), rater_score the rater's own"
+    ),
+    "episodes": gettext_lazy("Episodes: the rated set, for an offline re-ranking"),
 }
 
 
@@ -37,7 +42,6 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
         "decimals": DISPLAY_DECIMALS,
         # Excluded raters: a banner; the files say so in their metadata too.
         "exclusions": exclusion_notes(campaign=campaign, active_only=True),
-        "adjudication_rule": ADJUDICATION_RULE,
     }
     return render(request, "evaluation/exports.html", context)
 

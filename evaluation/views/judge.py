@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required
@@ -24,9 +25,10 @@ PAGE_RESAMPLES = 200
 def judge_choices() -> list[tuple[str, str]]:
     """ "name" (the settings entry as configured now) and every stored "name@version"."""
     names = judges_available()
-    choices = [(name, f"{name} (as configured now)") for name in names]
+    choices = [(name, _("%(name)s (as configured now)") % {"name": name}) for name in names]
     for version in judge_selectors.judge_versions(names=names):
-        label = f"{version}" + (" · calibrated" if version.options.get("calibration") else "")
+        calibrated = version.options.get("calibration")
+        label = _("%(version)s · calibrated") % {"version": version} if calibrated else str(version)
         choices.append((f"{version.name}@{version.version}", label))
     return choices
 
@@ -72,7 +74,7 @@ def judge_run_launch(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     form = JudgeRunForm(request.POST)
     if form.is_valid():
-        name, _, version = form.cleaned_data["judge"].partition("@")
+        name, _at, version = form.cleaned_data["judge"].partition("@")
         try:
             run = services.judge_run_create(
                 campaign=campaign,
@@ -83,7 +85,10 @@ def judge_run_launch(request: HttpRequest, slug: str) -> HttpResponse:
         except services.JudgingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.info(request, f"Judge run #{run.pk} queued: {run.total} clips.")
+            messages.info(
+                request,
+                _("Judge run #%(run)s queued: %(n)s clips.") % {"run": run.pk, "n": run.total},
+            )
             return redirect("judge-run", slug=slug, run_id=run.pk)
     return render(
         request, "evaluation/judge_runs.html", _runs_context(campaign, run_form=form), status=400
@@ -107,15 +112,25 @@ def judge_calibrate(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             held_out, before = outcome.calibrated, outcome.uncalibrated
             report = messages.info if outcome.improves else messages.warning
-            report(
-                request,
-                f"Calibrated {outcome.judge_version} on {outcome.pairs} clips of run "
-                f"#{outcome.run.pk}, teams held out: exact {held_out['exact']:.2f} "
-                f"(uncalibrated {before['exact']:.2f}), within 1 {held_out['within_one']:.2f} "
-                f"({before['within_one']:.2f}), quadratic kappa "
-                f"{held_out['quadratic_kappa']:.2f} ({before['quadratic_kappa']:.2f})."
-                + ("" if outcome.improves else " It does not beat the uncalibrated judge."),
+            figures = {
+                "version": outcome.judge_version,
+                "pairs": outcome.pairs,
+                "run": outcome.run.pk,
+                "exact": f"{held_out['exact']:.2f}",
+                "exact_before": f"{before['exact']:.2f}",
+                "within": f"{held_out['within_one']:.2f}",
+                "within_before": f"{before['within_one']:.2f}",
+                "kappa": f"{held_out['quadratic_kappa']:.2f}",
+                "kappa_before": f"{before['quadratic_kappa']:.2f}",
+            }
+            text = _(
+                "Calibrated %(version)s on %(pairs)s clips of run #%(run)s, teams held out: "
+                "exact %(exact)s (uncalibrated %(exact_before)s), within 1 %(within)s "
+                "(%(within_before)s), quadratic kappa %(kappa)s (%(kappa_before)s)."
             )
+            if not outcome.improves:
+                text += " " + _("It does not beat the uncalibrated judge.")
+            report(request, text % figures)
             return redirect("judge-runs", slug=slug)
     return render(
         request,
@@ -168,7 +183,10 @@ def judge_run_cancel(request: HttpRequest, slug: str, run_id: int) -> HttpRespon
     except services.JudgingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, f"Judge run #{run.pk} cancelled; resume it to finish the rest.")
+        messages.info(
+            request,
+            _("Judge run #%(run)s cancelled; resume it to finish the rest.") % {"run": run.pk},
+        )
     return redirect("judge-run", slug=slug, run_id=run.pk)
 
 
@@ -181,5 +199,8 @@ def judge_run_resume(request: HttpRequest, slug: str, run_id: int) -> HttpRespon
     except services.JudgingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, f"Judge run #{run.pk} resumed: only clips without a verdict.")
+        messages.info(
+            request,
+            _("Judge run #%(run)s resumed: only clips without a verdict.") % {"run": run.pk},
+        )
     return redirect("judge-run", slug=slug, run_id=run.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from annotate.access import organizer_required
@@ -33,7 +34,7 @@ class ComparisonForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("candidate") and data.get("candidate") == data.get("incumbent"):
-            raise forms.ValidationError("Choose two different teams.")
+            raise forms.ValidationError(_("Choose two different teams."))
         return data
 
 

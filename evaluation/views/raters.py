@@ -22,7 +22,7 @@ from annotate.selectors.problems import problem_reports
 from annotate.services import review
 from evaluation.figures import FIGURE_FORMATS, FigureError
 from evaluation.rater_figures import rater_figure
-from evaluation.scoring.reliability import CONSENSUS_RULE, FLAGS
+from evaluation.scoring.reliability import FLAGS
 from evaluation.selectors import adjudication as adjudication_selectors
 from evaluation.selectors import reliability as selectors
 
@@ -84,7 +84,6 @@ def _raters_page(request: HttpRequest, campaign: Campaign, status: int = 200, **
         "campaign": campaign,
         "report": report,
         "flags": FLAGS,
-        "consensus_rule": CONSENSUS_RULE,
         "history": selectors.exclusion_notes(campaign=campaign),
         "exclude_form": ExcludeForm(),
         "thresholds_form": ThresholdsForm(campaign=campaign),
@@ -205,7 +204,6 @@ def _adjudication_page(request: HttpRequest, campaign: Campaign, status: int = 2
         "campaign": campaign,
         "queue": queue,
         "counts": counts,
-        "rule": adjudication_selectors.ADJUDICATION_RULE,
         "exclusions": selectors.exclusion_notes(campaign=campaign, active_only=True),
         # Pairs annotators reported as broken (annotate/services/problems.py).
         "problems": problem_reports(campaign=campaign),

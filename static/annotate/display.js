@@ -2,6 +2,7 @@
  * shows changes. The player renders on every animation frame; through the gate a paused
  * pair costs no DOM write at all, and a playing one only the figures that moved.
  */
+import { format, gettext } from "./i18n.js";
 
 /** Seconds with two decimals; what is not yet known shows as 0.00. */
 export function seconds(t) {
@@ -15,7 +16,12 @@ export function timeText(t, duration) {
 
 /** One clip's clock: time, frame (1-based, never past the last) and frame rate. */
 export function clockText({ time, frame, frameCount, fps }) {
-  return `${seconds(time)} s · frame ${Math.min(frame + 1, frameCount)}/${frameCount} · ${fps.toFixed(0)} fps`;
+  return format(gettext("%(time)s s · frame %(frame)s/%(count)s · %(fps)s fps"), {
+    time: seconds(time),
+    frame: Math.min(frame + 1, frameCount),
+    count: frameCount,
+    fps: fps.toFixed(0),
+  });
 }
 
 /** The scrub bar's position, in thousandths of the master's duration. */

@@ -7,6 +7,7 @@
  * (a button that seeks there), its label (a select) and a remove button.
  */
 import { ChangeGate } from "./display.js";
+import { format, gettext } from "./i18n.js";
 import {
   addMark,
   cycleLabel,
@@ -21,7 +22,6 @@ import {
 } from "./marks.js";
 
 const $ = (id) => document.getElementById(id);
-const say = (text) => (typeof gettext === "function" ? gettext(text) : text);
 
 /** Ticks on the scrub bar, one per mark, where the mark's moment falls on the master
  * clock; redrawn when the marks, the sync mode or the clips' lengths change. */
@@ -104,28 +104,28 @@ export class MarkEditor {
   }
 
   add() {
-    if (this.locked) return this.tell(say("This campaign takes no ratings now."));
+    if (this.locked) return this.tell(gettext("This campaign takes no ratings now."));
     const result = addMark(this.marks, this.clockTime(), { duration: this.duration, max: this.max });
     if (result.index < 0) {
-      return this.tell(interpolateText(say("At most %(max)s marks: remove one first (x)."), { max: this.max }));
+      return this.tell(format(gettext("At most %(max)s marks: remove one first (x)."), { max: this.max }));
     }
     this.set(result.marks, result.index);
     const mark = result.marks[result.index];
-    const text = result.added ? say("Marked %(when)s. t labels it, x removes it.") : say("Already marked: %(when)s.");
-    this.tell(interpolateText(text, { when: markTimeText(mark.t) }));
+    const text = result.added ? gettext("Marked %(when)s. t labels it, x removes it.") : gettext("Already marked: %(when)s.");
+    this.tell(format(text, { when: markTimeText(mark.t) }));
   }
 
   cycle() {
-    if (this.locked || this.selected < 0) return this.tell(say("No mark selected: press m to mark the moment."));
+    if (this.locked || this.selected < 0) return this.tell(gettext("No mark selected: press m to mark the moment."));
     this.set(cycleLabel(this.marks, this.selected, this.labels.map((c) => c.value)), this.selected);
     this.tell(formatMark(this.marks[this.selected], this.names));
   }
 
   remove(index = this.selected) {
-    if (this.locked || index < 0) return this.tell(say("No mark selected: press m to mark the moment."));
+    if (this.locked || index < 0) return this.tell(gettext("No mark selected: press m to mark the moment."));
     const gone = this.marks[index];
     this.set(removeMark(this.marks, index), selectionAfterRemove(this.marks.length, index));
-    this.tell(interpolateText(say("Mark at %(when)s removed."), { when: markTimeText(gone.t) }));
+    this.tell(format(gettext("Mark at %(when)s removed."), { when: markTimeText(gone.t) }));
   }
 
   /** The new marks everywhere: the list, the ticks, the form's field, the draft. */
@@ -158,7 +158,7 @@ export class MarkEditor {
     time.type = "button";
     time.className = "link-btn mark-time";
     time.textContent = markTimeText(mark.t);
-    time.title = say("Go to this moment");
+    time.title = gettext("Go to this moment");
     time.disabled = this.locked;
     time.addEventListener("click", () => {
       this.select(index);
@@ -167,7 +167,7 @@ export class MarkEditor {
     });
     const label = document.createElement("select");
     label.className = "mark-label";
-    label.setAttribute("aria-label", interpolateText(say("What breaks at %(when)s"), { when: markTimeText(mark.t) }));
+    label.setAttribute("aria-label", format(gettext("What breaks at %(when)s"), { when: markTimeText(mark.t) }));
     for (const choice of this.choices) label.append(new Option(choice.name, choice.value, false, choice.value === mark.label));
     label.disabled = this.locked;
     label.addEventListener("focus", () => this.select(index));
@@ -184,7 +184,7 @@ export class MarkEditor {
     remove.type = "button";
     remove.className = "link-btn mark-remove";
     remove.textContent = "✕";
-    remove.setAttribute("aria-label", interpolateText(say("Remove the mark at %(when)s"), { when: markTimeText(mark.t) }));
+    remove.setAttribute("aria-label", format(gettext("Remove the mark at %(when)s"), { when: markTimeText(mark.t) }));
     remove.disabled = this.locked;
     remove.addEventListener("click", () => {
       this.remove(index);
@@ -203,11 +203,4 @@ export class MarkEditor {
     for (const [i, li] of [...this.list.children].entries()) li.classList.toggle("selected", i === index);
     this.ticks.show(this.ticks.marks, index);
   }
-}
-
-/** Django's `interpolate` with named values where the catalog is loaded; a plain
- * replacement otherwise (the Node tests, a page without the catalog). */
-function interpolateText(text, values) {
-  if (typeof interpolate === "function") return interpolate(text, values, true);
-  return text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
 }

@@ -5,6 +5,7 @@
  */
 import { browserStorage } from "./drafts.js";
 import { ChangeGate, clockText, scrubValue, timeText } from "./display.js";
+import { gettext } from "./i18n.js";
 import { shiftRate } from "./sync.js";
 
 const PLAY_ICON = "M4 2l10 6-10 6z";
@@ -76,7 +77,7 @@ export class PlayerControls {
     }
     gate.show("playing", player.wantPlaying, (playing) => {
       this.playButton.querySelector("path").setAttribute("d", playing ? PAUSE_ICON : PLAY_ICON);
-      this.playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
+      this.playButton.setAttribute("aria-label", playing ? gettext("Pause") : gettext("Play"));
     });
     gate.show("loop", player.loop, (loop) => this.loopButton.setAttribute("aria-pressed", String(loop)));
     gate.show("buffering", player.wantPlaying && player.stalled.size > 0, (stalled) => (this.buffering.hidden = !stalled));

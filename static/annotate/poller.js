@@ -6,9 +6,23 @@
  * Polling stops when the job has ended, after too many failures in a row, or on stop().
  * fetch and the timer are passed in, so Node's test runner drives it without a browser.
  */
+import { format, gettext, pgettext } from "./i18n.js";
 
 export const ACTIVE_STATUSES = new Set(["queued", "running"]);
 export const FINISHED_STATUSES = new Set(["done", "failed", "cancelled"]);
+
+/** A job's status as the reader says it (the server's word otherwise): the same words
+ * as the pages' own (annotate/words.py). */
+export function statusWord(status) {
+  const words = {
+    queued: pgettext("status", "queued"),
+    running: pgettext("status", "running"),
+    done: pgettext("status", "done"),
+    failed: pgettext("status", "failed"),
+    cancelled: pgettext("status", "cancelled"),
+  };
+  return words[status] ?? status;
+}
 
 /** Whether a progress answer says the job has ended. */
 export function jobFinished(job) {
@@ -33,17 +47,19 @@ export async function fetchProgress(url, fetchImpl) {
   try {
     response = await fetchImpl(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   } catch {
-    throw new ProgressError("the server could not be reached");
+    throw new ProgressError(gettext("the server could not be reached"));
   }
-  if (response.status !== 200) throw new ProgressError(`the server answered ${response.status}`);
+  if (response.status !== 200) {
+    throw new ProgressError(format(gettext("the server answered %(status)s"), { status: response.status }));
+  }
   let job;
   try {
     job = await response.json();
   } catch {
-    throw new ProgressError("the server's answer was not readable");
+    throw new ProgressError(gettext("the server's answer was not readable"));
   }
   if (job === null || typeof job !== "object" || typeof job.status !== "string") {
-    throw new ProgressError("the server's answer had no status");
+    throw new ProgressError(gettext("the server's answer had no status"));
   }
   return job;
 }

@@ -7,9 +7,9 @@
  * reaches the words and the button, Enter sends, Escape closes. While the box holds the
  * focus the page's shortcuts wait, so that no key scores or plays by mistake.
  */
+import { gettext } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const say = (text) => (typeof gettext === "function" ? gettext(text) : text);
 
 export class ProblemReport {
   constructor() {
@@ -40,8 +40,8 @@ export class ProblemReport {
   /** What stops the report from going, or "" when it may go. */
   check() {
     const chosen = this.reasons().find((radio) => radio.checked);
-    if (!chosen) return say("Choose what is wrong with the pair.");
-    if (chosen.value === "other" && !this.text.value.trim()) return say("Say in a few words what is wrong.");
+    if (!chosen) return gettext("Choose what is wrong with the pair.");
+    if (chosen.value === "other" && !this.text.value.trim()) return gettext("Say in a few words what is wrong.");
     return "";
   }
 

@@ -3,7 +3,8 @@
  * its .status and its .counts follow the job. Once a job's status is no longer the one
  * the page was drawn for, the page is loaded again to show what it has become.
  */
-import { ACTIVE_STATUSES, jobFinished, pollProgress } from "./poller.js";
+import { format, gettext } from "./i18n.js";
+import { ACTIVE_STATUSES, jobFinished, pollProgress, statusWord } from "./poller.js";
 
 function follow(el) {
   const status = el.querySelector(".status");
@@ -31,14 +32,15 @@ function follow(el) {
       }
       if (counts) counts.textContent = `${job.done}/${job.total}`;
       // Without a place for the counts, the status says them.
-      if (status) status.textContent = counts ? job.status : `${job.status} ${job.done}/${job.total}`;
+      const word = statusWord(job.status);
+      if (status) status.textContent = counts ? word : `${word} ${job.done}/${job.total}`;
     },
     onError(message, retryIn) {
-      say(
+      const text =
         retryIn === null
-          ? ` Progress unavailable: ${message}. Reload the page to follow it again.`
-          : ` Progress unavailable: ${message}; trying again in ${Math.round(retryIn / 1000)} s.`,
-      );
+          ? gettext("Progress unavailable: %(message)s. Reload the page to follow it again.")
+          : gettext("Progress unavailable: %(message)s; trying again in %(seconds)s s.");
+      say(` ${format(text, { message, seconds: Math.round((retryIn ?? 0) / 1000) })}`);
     },
     onFinished: () => window.location.reload(),
   });

@@ -27,13 +27,14 @@ import {
   draftWrite,
   draftsPrune,
 } from "./drafts.js";
+import { format, gettext } from "./i18n.js";
 import { MarkEditor } from "./mark_editor.js";
 import { ProblemReport } from "./problem_report.js";
 import { parseRubric } from "./rubric.js";
 import { initialMode } from "./sync.js";
 
 const $ = (id) => document.getElementById(id);
-const LOCKED_FOR_WATCHING = "Scoring is locked until both clips have played to the end once.";
+const LOCKED_FOR_WATCHING = gettext("Scoring is locked until both clips have played to the end once.");
 const storage = browserStorage();
 
 export class RatingForm {
@@ -214,17 +215,17 @@ export class RatingForm {
     this.errorBox.hidden = false;
   }
   lockedMessage(watching) {
-    return this.config.locked ? "This campaign takes no ratings now." : watching;
+    return this.config.locked ? gettext("This campaign takes no ratings now.") : watching;
   }
   onSubmit(event) {
     if (this.submitting) return event.preventDefault();
     if (!this.unlocked()) {
       event.preventDefault();
-      return this.flash(this.lockedMessage("Watch both clips to the end first."));
+      return this.flash(this.lockedMessage(gettext("Watch both clips to the end first.")));
     }
     if (this.valueOf("score") === null) {
       event.preventDefault();
-      return this.flash("Choose a score (keys 0–3) or answer the questions first.");
+      return this.flash(gettext("Choose a score (keys 0–3) or answer the questions first."));
     }
     $("f-time").value = this.timeOnPage().toFixed(2);
     $("f-watched-ref").value = this.watchedRef().toFixed(4);
@@ -306,11 +307,13 @@ export class RatingForm {
     player.describe(config);
     preloadNext(config.upcoming);
 
+    // The same words as the page's own (templates/annotate/rate.html).
     const { task, position } = page;
-    const progress = `${position.done} of ${position.total} rated in Task ${task.number}`;
-    document.title = `Task ${task.number} · clip ${position.position} of ${position.total} · refscore`;
-    $("where-task").textContent = `Task ${task.number}`;
-    $("where-clip").textContent = `clip ${position.position} of ${position.total}`;
+    const values = { number: task.number, position: position.position, done: position.done, total: position.total };
+    const progress = format(gettext("%(done)s of %(total)s rated in Task %(number)s"), values);
+    document.title = `${format(gettext("Task %(number)s · clip %(position)s of %(total)s"), values)} · refscore`;
+    $("where-task").textContent = format(gettext("Task %(number)s"), values);
+    $("where-clip").textContent = format(gettext("clip %(position)s of %(total)s"), values);
     $("task-title").textContent = task.title;
     $("task-title").hidden = !task.title;
     $("head-progress").title = progress;
@@ -323,7 +326,7 @@ export class RatingForm {
     this.problem.reset(page.problem_action, !config.locked && !config.rated);
     this.marks.configure(config);
     $("f-idempotency-key").value = page.idempotency_key;
-    $("submit-label").textContent = "Submit & next";
+    $("submit-label").textContent = gettext("Submit & next");
     for (const id of ["f-time", "f-watched-ref", "f-watched-gen"]) $(id).value = "0";
     for (const name of DRAFT_FIELDS) this.setRadio(name, null);
     this.comment.value = "";
@@ -408,7 +411,7 @@ function preloadNext(upcoming) {
 }
 
 function showInstruction(text) {
-  const lines = (text || "No instruction for this task: compare with the reference.").split(/\r\n|\r|\n/);
+  const lines = (text || gettext("No instruction for this task: compare with the reference.")).split(/\r\n|\r|\n/);
   const nodes = lines.flatMap((line, i) => (i ? [document.createElement("br"), line] : [line]));
   $("task-instruction-text").replaceChildren(...nodes);
 }

@@ -1,6 +1,7 @@
 /* Sends the team's archive with a progress bar, follows the import on the server, then
  * shows the page again with the upload's per-file report.
  */
+import { format, gettext } from "./i18n.js";
 import { ACTIVE_STATUSES, pollProgress } from "./poller.js";
 
 const status = document.getElementById("upload-status");
@@ -8,9 +9,12 @@ const say = (text) => {
   if (status) status.textContent = text;
 };
 const trouble = (message, retryIn) =>
-  retryIn === null
-    ? `Progress unavailable: ${message}. Reload the page to see how the check went.`
-    : `Progress unavailable: ${message}; trying again in ${Math.round(retryIn / 1000)} s.`;
+  format(
+    retryIn === null
+      ? gettext("Progress unavailable: %(message)s. Reload the page to see how the check went.")
+      : gettext("Progress unavailable: %(message)s; trying again in %(seconds)s s."),
+    { message, seconds: Math.round((retryIn ?? 0) / 1000) },
+  );
 
 // An upload still being checked when the page was opened: reload once it has ended.
 const shown = document.getElementById("upload-report");
@@ -30,7 +34,7 @@ if (form) {
 
   const follow = (job) => {
     const report = form.action.replace(/upload$/, `?upload=${job.id}`);
-    const checking = (each) => say(`Checking files: ${each.done} of ${each.total}`);
+    const checking = (each) => say(format(gettext("Checking files: %(done)s of %(total)s"), each));
     checking(job);
     if (!ACTIVE_STATUSES.has(job.status)) return window.location.assign(report);
     pollProgress({
@@ -46,7 +50,7 @@ if (form) {
     const file = form.querySelector("input[type=file]").files[0];
     if (!file) return;
     if (file.size > maxBytes) {
-      say(`This file has ${file.size} bytes; at most ${maxBytes} are accepted.`);
+      say(format(gettext("This file has %(size)s bytes; at most %(max)s are accepted."), { size: file.size, max: maxBytes }));
       return;
     }
     const request = new XMLHttpRequest();
@@ -55,7 +59,7 @@ if (form) {
     bar.hidden = false;
     request.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total;
-      say(`Uploading: ${Math.round(bar.value)}%`);
+      say(format(gettext("Uploading: %(percent)s%"), { percent: Math.round(bar.value) }));
     });
     request.addEventListener("load", () => {
       let body = {};
@@ -65,9 +69,9 @@ if (form) {
         /* not JSON: the status says what happened */
       }
       if (request.status === 202) follow(body);
-      else say(body.detail || `The upload was refused (HTTP ${request.status}).`);
+      else say(body.detail || format(gettext("The upload was refused (HTTP %(status)s)."), { status: request.status }));
     });
-    request.addEventListener("error", () => say("The upload failed: the connection broke. Try again."));
+    request.addEventListener("error", () => say(gettext("The upload failed: the connection broke. Try again.")));
     request.send(new FormData(form));
   });
 }

@@ -99,6 +99,21 @@ def test_rating_page_in_chinese(
     assert "Does the final object state" not in rubric
     assert page.inner_text("#where-task").startswith("任务 ")
 
+    # The scripts speak Chinese too (their own catalogue): the clips' clocks, the play
+    # button's label, the marks' status line.
+    page.wait_for_function("() => document.getElementById('clock-ref').textContent.includes('帧')")
+    assert "frame" not in page.inner_text("#clock-ref")
+    label = "() => document.getElementById('btn-play').getAttribute('aria-label') === %r"
+    if not page.evaluate("window.refscorePlayer.wantPlaying"):
+        page.keyboard.press("k")
+    page.wait_for_function(label % "暂停")
+    page.keyboard.press("k")
+    page.wait_for_function(label % "播放")
+    page.keyboard.press("m")
+    assert page.text_content("#marks-status").startswith("已标记")
+    page.keyboard.press("x")
+    assert page.text_content("#marks-status").startswith("已删除")
+
     # The keyboard is the same in Chinese: n/y answer the questions, digits choose the score.
     page.keyboard.press("n")
     page.keyboard.press("y")
@@ -130,8 +145,14 @@ def test_rating_page_in_chinese(
     assert page.evaluate(LAYOUT_JS) == []
     page.screenshot(path=str(artifacts / "rating-page-zh.png"), full_page=True)
 
+    page.evaluate("window.samePage = true")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/rate/{second.pk}/?done={first.pk}")
+    # The next pair came without a page load: its words are the script's, in Chinese.
+    assert page.evaluate("window.samePage") is True
+    assert page.inner_text("#submit-label") == "提交并继续"
+    assert page.inner_text("#where-clip").startswith("第 2 / ")
+    assert page.title().startswith("任务 ")
     rating = Rating.objects.get(assignment=first)
     assert (rating.score, rating.comment) == (3, "插入完整,无形变")
 

@@ -108,6 +108,6 @@ def test_uncalibrated_figures_on_the_campaign_are_those_recorded(
     found = float(np.mean(scores[truth == 2] == 2))
     print(f"\ntrue categories: kappa {kappa:.3f}, exact {exact:.3f}, category 2 found {found:.2f}")
     # The figures docs/judges.md records, within the tolerance it states.
-    assert kappa == pytest.approx(0.850, abs=0.03)
-    assert exact == pytest.approx(0.766, abs=0.03)
-    assert found == pytest.approx(0.92, abs=0.05)
+    assert kappa == pytest.approx(0.913, abs=0.03)
+    assert exact == pytest.approx(0.875, abs=0.03)
+    assert found == pytest.approx(0.82, abs=0.05)

@@ -80,6 +80,7 @@ def _real_rows(campaign) -> dict[str, list]:
             .distinct()[:5]
         ),
         "exclusion_id": [exclusion.pk],
+        "team_id": list(campaign.teams.values_list("pk", flat=True)),
     }
 
 
