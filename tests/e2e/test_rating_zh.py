@@ -13,6 +13,7 @@ import unicodedata
 import pytest
 
 from annotate.models import Rating
+from annotate.services import assignment_position
 from demo.campaign import DEMO_PASSWORD
 from tests.e2e.test_organizer_layout import LAYOUT_JS as ORGANIZER_LAYOUT_JS
 from tests.e2e.test_rating_flow import USERNAME, checked, press_start, queue_of
@@ -151,7 +152,8 @@ def test_rating_page_in_chinese(
     # The next pair came without a page load: its words are the script's, in Chinese.
     assert page.evaluate("window.samePage") is True
     assert page.inner_text("#submit-label") == "提交并继续"
-    assert page.inner_text("#where-clip").startswith("第 2 / ")
+    position = assignment_position(assignment=second)
+    assert page.inner_text("#where-clip") == f"第 {position.position} / {position.total} 条视频"
     assert page.title().startswith("任务 ")
     rating = Rating.objects.get(assignment=first)
     assert (rating.score, rating.comment) == (3, "插入完整,无形变")
