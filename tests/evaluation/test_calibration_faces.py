@@ -91,7 +91,9 @@ def test_page_api_and_command_store_the_same_cross_validated_calibration(
     assert f"penalty {body['l2']:g})" in printed
     rows = {
         match[1]: [float(value) for value in match[2].split()]
-        for match in re.finditer(r"^(calibrated|uncalibrated|majority) +([-\d. nan]+)$", printed, re.M)
+        for match in re.finditer(
+            r"^(calibrated|uncalibrated|majority) +([-\d. nan]+)$", printed, re.M
+        )
     }
     for label in ("calibrated", "uncalibrated", "majority"):
         np.testing.assert_allclose(rows[label], [body[label][f] for f in FIGURES], atol=5e-4)
