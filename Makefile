@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev,judge]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The interface's compiled translations, built from locale/*.po (gettext's msgfmt).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+install: $(STAMP) $(MO_FILES)
 
 # A demo made before is kept, with its ratings; `make demo-reset` starts over.
 demo: install
@@ -59,11 +64,11 @@ lint-js: node_modules/.package-lock.json
 	node --test tests/js/*.test.js
 
 # The interface's translations (locale/, English and Simplified Chinese). The compiled .mo
-# files are kept in the repository, so a fresh clone, `pip install` or a server needs no
-# gettext tools. After changing a string: `make messages` extracts it and compiles; then
+# files are build products, made by `make install` (any target that needs the app). After
+# changing a string: `make messages` extracts it and compiles; then
 # translate what is new in locale/zh_Hans/LC_MESSAGES/*.po and run `make messages` again.
 # `make messages-check` (in .ci/run) fails on an entry missing, left over, untranslated,
-# fuzzy or not compiled. Both need gettext's tools (msgfmt, msginit).
+# or fuzzy. All need gettext's tools (msgfmt, msginit).
 messages: install
 	$(PY) -m config.catalogues update
 
