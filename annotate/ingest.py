@@ -1,6 +1,8 @@
 """Finding episodes in an upload: data layouts and safe archive extraction.
 
-No ORM here: functions of paths. The services turn what is found into rows.
+No ORM here: functions of paths. The services turn what is found into rows. Why a file
+is skipped or rejected, or an archive refused, is a notice (``annotate.notice``): kept in
+the import's report and said in the language of whoever reads it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from annotate.media import VIDEO_SUFFIXES
 from annotate.natural_order import natural_key
+from annotate.notice import Notice, NoticeError, code
 
 # At most nine digits: the numbers are stored as 32-bit integers.
 TASK_RE = re.compile(r"^task(\d{1,9})$", re.IGNORECASE)
@@ -27,9 +30,37 @@ NAME_MAX_BYTES = 255
 # The challenge's camera order; the teams' clips show the views in this order.
 CAMERAS = ("cam_high", "cam_left_wrist", "cam_right_wrist")
 
+# Why a file is skipped (left out, as expected of it) or rejected (it should have been an
+# episode and cannot be one). Parameters after each code.
+HIDDEN_FILE = code("file.hidden")
+NOT_A_VIDEO = code("file.not_video")
+DEBUG_FILE = code("file.debug")
+UNKNOWN_LAYOUT = code("file.unknown_layout")
+GIVEN_TWICE = code("file.given_twice")  # episode, files
+SINGLE_AND_CAMERAS = code("file.single_and_cameras")  # episode, files
+# Why an archive is refused as a whole.
+TOO_MANY_MEMBERS = code("archive.too_many_members")  # members, limit
+ABSOLUTE_PATH = code("archive.absolute_path")  # name
+PATH_ESCAPES = code("archive.path_escapes")  # name
+LINK_MEMBER = code("archive.link")  # name
+EXPANDS_TOO_MUCH = code("archive.too_large")  # size, limit
+COMPRESSION_BOMB = code("archive.bomb")  # ratio
+NAME_TOO_LONG = code("archive.name_too_long")  # name, bytes, limit
+DUPLICATE_MEMBER = code("archive.duplicate_member")  # name
+FILE_IS_A_FOLDER = code("archive.file_is_folder")  # name, inner
+FOLDER_IS_A_FILE = code("archive.folder_is_file")  # name, inner
+NOT_A_ZIP = code("archive.not_zip")  # detail
+INFLATES_PAST_SIZE = code("archive.inflates")
+CORRUPT_MEMBER = code("archive.corrupt_member")  # name, detail
+ENCRYPTED_MEMBER = code("archive.encrypted_member")  # name
+UNREADABLE_MEMBER = code("archive.unreadable_member")  # name, detail
+UNEXTRACTABLE_MEMBER = code("archive.unextractable_member")  # name, detail
+NO_SUCH_UPLOAD = code("archive.missing")  # path
+NEITHER_FOLDER_NOR_ZIP = code("archive.not_folder_or_zip")  # name
 
-class ArchiveError(Exception):
-    """An archive refused as a whole, before anything is extracted."""
+
+class ArchiveError(NoticeError):
+    """An archive refused as a whole, before anything is extracted; `notice` says why."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +87,8 @@ class Found:
 @dataclass
 class Scan:
     found: list[Found] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, Notice]] = field(default_factory=list)
+    rejected: list[tuple[str, Notice]] = field(default_factory=list)
 
 
 def camera_order(camera: str) -> tuple[int, str]:
@@ -77,13 +108,13 @@ def _episode(name: str) -> str | None:
     return f"episode_{int(match.group(1))}" if match else None
 
 
-def _skip_reason(rel: PurePosixPath) -> str | None:
+def _skip_reason(rel: PurePosixPath) -> Notice | None:
     if any(part.startswith(".") or part == "__MACOSX" for part in rel.parts):
-        return "hidden file"
+        return Notice(HIDDEN_FILE)
     if rel.suffix.lower() not in VIDEO_SUFFIXES:
-        return "not a video"
+        return Notice(NOT_A_VIDEO)
     if rel.stem.lower().startswith("concat_"):
-        return "debug file (concat_*)"
+        return Notice(DEBUG_FILE)
     return None
 
 
@@ -109,7 +140,7 @@ def scan_reference(root: Path) -> Scan:
         located = _task_and_rest(rel.parts)
         layout = _reference_layout(located[1]) if located else None
         if located is None or layout is None:
-            scan.skipped.append((str(rel), "not in a known layout"))
+            scan.skipped.append((str(rel), Notice(UNKNOWN_LAYOUT)))
             continue
         episode, camera = layout
         views = cameras.setdefault((located[0], episode), {})
@@ -118,13 +149,13 @@ def scan_reference(root: Path) -> Scan:
         cameras.items(), key=lambda kv: (natural_key(kv[0][0]), natural_key(kv[0][1]))
     ):
         names = [name for files in views.values() for _, name in files]
+        given = {"episode": f"{task}/{episode}", "files": ", ".join(names)}
+        reason = None
         if any(len(files) > 1 for files in views.values()):
-            reason = f"{task}/{episode} is given more than once: {', '.join(names)}"
+            reason = Notice(GIVEN_TWICE, given)
         elif "" in views and len(views) > 1:
-            reason = f"{task}/{episode} has both a single clip and camera files: {', '.join(names)}"
-        else:
-            reason = ""
-        if reason:
+            reason = Notice(SINGLE_AND_CAMERAS, given)
+        if reason is not None:
             scan.rejected.extend((name, reason) for name in names)
             continue
         ordered = sorted(views.items(), key=lambda kv: camera_order(kv[0]))
@@ -165,15 +196,14 @@ def scan_submission(root: Path) -> Scan:
         located = _task_and_rest(rel.parts)
         episode = _episode(rel.stem) if located and len(located[1]) == 1 else None
         if located is None or episode is None:
-            scan.skipped.append((str(rel), "not in a known layout"))
+            scan.skipped.append((str(rel), Notice(UNKNOWN_LAYOUT)))
             continue
         by_key.setdefault(f"{located[0]}/{episode}", []).append((path, str(rel)))
     for key, files in by_key.items():
         if len(files) > 1:
             names = ", ".join(name for _, name in files)
-            scan.rejected.extend(
-                (name, f"{key} is given more than once: {names}") for _, name in files
-            )
+            reason = Notice(GIVEN_TWICE, {"episode": key, "files": names})
+            scan.rejected.extend((name, reason) for _, name in files)
             continue
         task, episode = key.split("/")
         scan.found.append(Found(task, episode, (files[0][0],), (files[0][1],)))
@@ -184,31 +214,25 @@ def check_archive(archive: zipfile.ZipFile, *, limits: ArchiveLimits) -> list[zi
     """Refuse traversal, absolute paths, links and decompression bombs before extracting anything."""
     members = archive.infolist()
     if len(members) > limits.max_members:
-        raise ArchiveError(
-            f"archive has {len(members)} members, over the limit of {limits.max_members}"
-        )
+        raise ArchiveError(TOO_MANY_MEMBERS, members=len(members), limit=limits.max_members)
     total = compressed = 0
     files: dict[PurePosixPath, str] = {}
     folders: dict[PurePosixPath, str] = {}
     for info in members:
         name = info.filename.replace("\\", "/")
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-            raise ArchiveError(f"absolute path in archive: {info.filename}")
+            raise ArchiveError(ABSOLUTE_PATH, name=info.filename)
         if ".." in PurePosixPath(name).parts:
-            raise ArchiveError(f"path escapes the archive: {info.filename}")
+            raise ArchiveError(PATH_ESCAPES, name=info.filename)
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveError(f"link in archive: {info.filename}")
+            raise ArchiveError(LINK_MEMBER, name=info.filename)
         _check_member_name(info, files=files, folders=folders)
         total += info.file_size
         compressed += info.compress_size
     if total > limits.max_bytes:
-        raise ArchiveError(
-            f"archive expands to {total} bytes, over the limit of {limits.max_bytes}"
-        )
+        raise ArchiveError(EXPANDS_TOO_MUCH, size=total, limit=limits.max_bytes)
     if compressed and total / compressed > limits.max_ratio:
-        raise ArchiveError(
-            f"archive compression ratio {total / compressed:.0f}:1 looks like a decompression bomb"
-        )
+        raise ArchiveError(COMPRESSION_BOMB, ratio=total / compressed)
     return members
 
 
@@ -227,29 +251,23 @@ def _check_member_name(
     for part in path.parts:
         if len(part.encode()) > NAME_MAX_BYTES:
             raise ArchiveError(
-                f"name too long in archive: {info.filename[:80]}… "
-                f"({len(part.encode())} bytes in one name, at most {NAME_MAX_BYTES})"
+                NAME_TOO_LONG,
+                name=info.filename[:80],
+                bytes=len(part.encode()),
+                limit=NAME_MAX_BYTES,
             )
     parents = {PurePosixPath(*path.parts[:n]): info.filename for n in range(1, len(path.parts))}
     if info.is_dir():
         parents[path] = info.filename
     else:
         if path in files:
-            raise ArchiveError(
-                f"duplicate member in archive: {info.filename} appears more than once"
-            )
+            raise ArchiveError(DUPLICATE_MEMBER, name=info.filename)
         if path in folders:
-            raise ArchiveError(
-                f"member clashes with a folder in archive: {info.filename} is both a file "
-                f"and the folder of {folders[path]}"
-            )
+            raise ArchiveError(FILE_IS_A_FOLDER, name=info.filename, inner=folders[path])
         files[path] = info.filename
     for parent, name in parents.items():
         if parent in files:
-            raise ArchiveError(
-                f"member clashes with a file in archive: {files[parent]} is both a file "
-                f"and the folder of {name}"
-            )
+            raise ArchiveError(FOLDER_IS_A_FILE, name=files[parent], inner=name)
         folders.setdefault(parent, name)
 
 
@@ -257,7 +275,7 @@ def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise ArchiveError(f"not a valid zip archive: {exc}") from exc
+        raise ArchiveError(NOT_A_ZIP, detail=str(exc)) from exc
     with archive:
         members = check_archive(archive, limits=limits)
         written = 0
@@ -273,22 +291,24 @@ def extract_archive(path: Path, dest: Path, *, limits: ArchiveLimits) -> None:
                     while block := src.read(1 << 20):
                         written += len(block)
                         if written > limits.max_bytes:
-                            raise ArchiveError("archive inflates past its declared size")
+                            raise ArchiveError(INFLATES_PAST_SIZE)
                         out.write(block)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 # zipfile stops at the declared size, so a lying header ends in a bad CRC.
-                raise ArchiveError(
-                    f"corrupt archive member {info.filename}: {exc} "
-                    "(damaged, or its header misstates its size)"
-                ) from exc
+                raise ArchiveError(CORRUPT_MEMBER, name=info.filename, detail=str(exc)) from exc
             except (RuntimeError, NotImplementedError) as exc:
                 # zipfile's words for an encrypted member or an unknown compression method.
-                reason = "is encrypted" if info.flag_bits & 0x1 else f"cannot be read ({exc})"
-                raise ArchiveError(f"archive member {info.filename[:200]} {reason}") from exc
+                if info.flag_bits & 0x1:
+                    raise ArchiveError(ENCRYPTED_MEMBER, name=info.filename[:200]) from exc
+                raise ArchiveError(
+                    UNREADABLE_MEMBER, name=info.filename[:200], detail=str(exc)
+                ) from exc
             except OSError as exc:
                 # Anything the checks above did not foresee: still named, never a traceback.
                 raise ArchiveError(
-                    f"cannot extract archive member {info.filename[:200]}: {exc.strerror or exc}"
+                    UNEXTRACTABLE_MEMBER,
+                    name=info.filename[:200],
+                    detail=str(exc.strerror or exc),
                 ) from exc
 
 
@@ -299,9 +319,9 @@ def opened_upload(path: Path, *, limits: ArchiveLimits) -> Iterator[Path]:
         yield path
         return
     if not path.is_file():
-        raise ArchiveError(f"no such file or folder: {path}")
+        raise ArchiveError(NO_SUCH_UPLOAD, path=str(path))
     if not zipfile.is_zipfile(path):
-        raise ArchiveError(f"{path.name} is neither a folder nor a zip archive")
+        raise ArchiveError(NEITHER_FOLDER_NOR_ZIP, name=path.name)
     tmp = Path(tempfile.mkdtemp(prefix="refscore-upload-"))
     try:
         extract_archive(path, tmp, limits=limits)

@@ -1,6 +1,7 @@
 """Video helpers on PyAV and Pillow: probing, transcoding, compositing, posters.
 
-No ORM here: functions of paths and plain values.
+No ORM here: functions of paths and plain values. Why a file is refused is a notice
+(``annotate.notice``), said in the reader's language where it is shown.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import av
 import av.bitstream
 import numpy as np
 from PIL import Image
+
+from annotate.notice import Notice, NoticeError, code
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"}
 # The containers of those suffixes, as FFmpeg names them. A file is judged by what FFmpeg
@@ -43,9 +46,40 @@ H264_PICTURE_UNITS = "1-5|7-8"
 MAX_FRAME_SIDE = 8192
 MAX_FRAME_PIXELS = 8192 * 4320
 
+# Why a file is refused (parameters after each code; `detail` is FFmpeg's or the
+# system's own words, `what` one of the sizes below).
+EMPTY_FILE = code("media.empty")
+FILE_TOO_BIG = code("media.too_big")  # size, limit
+TRUNCATED_IN_HEADER = code("media.truncated_in_header")  # offset
+TRUNCATED_IN_LARGE_HEADER = code("media.truncated_in_large_header")  # box
+CORRUPT_BOX = code("media.corrupt_box")  # box, offset, size
+TRUNCATED_BOX = code("media.truncated_box")  # box, size, short
+NO_FRAMES = code("media.no_frames")
+UNRECOGNISED_FORMAT = code("media.unrecognised")  # detail
+DOES_NOT_DECODE = code("media.does_not_decode")  # detail
+NOT_A_CONTAINER = code("media.not_container")  # format, what: AN_IMAGE or NOT_A_VIDEO_FILE
+AN_IMAGE = code("media.format_image")
+NOT_A_VIDEO_FILE = code("media.format_other")
+NO_VIDEO_STREAM = code("media.no_video_stream")
+TOO_LONG = code("media.too_long")  # duration, limit (seconds)
+DECODING_FAILS = code("media.decoding_fails")  # frame, detail
+SINGLE_FRAME = code("media.single_frame")
+ROTATION = code("media.rotation")  # degrees
+SIZE_UNUSABLE = code("media.size_unusable")  # what, width, height
+SIZE_TOO_SMALL = code("media.size_too_small")  # what, width, height, min
+SIZE_TOO_LARGE = code("media.size_too_large")  # what, width, height, max_side, max_pixels
+# Which size a size notice is about.
+DECLARED_SIZE = code("media.declared")
+DECODED_SIZE = code("media.decoded_frame")
+COMPOSITE_SIZE = code("media.composite")
+# Why the copy served to annotators could not be made.
+TOO_SMALL_TO_ENCODE = code("media.too_small_to_encode")  # width, height
+NOT_PLAYABLE = code("media.not_playable")  # detail
+NOT_COMPOSITED = code("media.not_composited")  # detail
 
-class MediaError(Exception):
-    """A file that cannot be accepted; the message is the reason shown in reports."""
+
+class MediaError(NoticeError):
+    """A file that cannot be accepted; `notice` is the reason shown in reports."""
 
 
 class MediaPrepareError(MediaError):
@@ -116,7 +150,7 @@ def moov_before_mdat(path: Path) -> bool:
     return False
 
 
-def truncation(path: Path) -> str | None:
+def truncation(path: Path) -> Notice | None:
     """Why an MP4/MOV file is cut short, or None: a top-level box that runs past the end.
 
     A truncated MP4 with its index first still decodes, just with fewer frames, so
@@ -131,42 +165,35 @@ def truncation(path: Path) -> str | None:
             fh.seek(offset)
             header = fh.read(16)
             if len(header) < 8:
-                return f"truncated: the file ends inside a box header at byte {offset}"
+                return Notice(TRUNCATED_IN_HEADER, {"offset": offset})
             box_size, kind = struct.unpack(">I4s", header[:8])
             name = kind.decode("latin-1")
             if box_size == 1:
                 if len(header) < 16:
-                    return f"truncated: the file ends inside the {name!r} box header"
+                    return Notice(TRUNCATED_IN_LARGE_HEADER, {"box": name})
                 box_size = struct.unpack(">Q", header[8:16])[0]
             elif box_size == 0:  # the last box, running to the end of the file
                 return None
             if box_size < 8:
-                return f"corrupt MP4: box {name!r} at byte {offset} declares {box_size} bytes"
+                return Notice(CORRUPT_BOX, {"box": name, "offset": offset, "size": box_size})
             if offset + box_size > size:
-                return (
-                    f"truncated: the {name!r} box declares {box_size} bytes but the file "
-                    f"ends {offset + box_size - size} bytes short"
-                )
+                short = offset + box_size - size
+                return Notice(TRUNCATED_BOX, {"box": name, "size": box_size, "short": short})
             offset += box_size
     return None
 
 
 def _check_frame_size(width: int, height: int, limits: Limits, *, what: str) -> None:
+    """`what`: the code of the size checked (DECLARED_SIZE, DECODED_SIZE, COMPOSITE_SIZE)."""
+    size = {"what": Notice(what), "width": width, "height": height}
     if width <= 0 or height <= 0:
         # FFmpeg zeroes a size it cannot allocate (over about 268 megapixels).
-        raise MediaError(
-            f"{what} resolution is unusable (FFmpeg reads {width}x{height}): "
-            "missing, or too large to decode"
-        )
+        raise MediaError(SIZE_UNUSABLE, **size)
     if min(width, height) < MIN_FRAME_SIDE:
-        raise MediaError(
-            f"{what} resolution {width}x{height} is under the minimum of "
-            f"{MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} pixels"
-        )
+        raise MediaError(SIZE_TOO_SMALL, **size, min=MIN_FRAME_SIDE)
     if max(width, height) > limits.max_side or width * height > limits.max_pixels:
         raise MediaError(
-            f"{what} resolution {width}x{height} is over the limit of "
-            f"{limits.max_side} pixels a side and {limits.max_pixels} pixels a frame"
+            SIZE_TOO_LARGE, **size, max_side=limits.max_side, max_pixels=limits.max_pixels
         )
 
 
@@ -174,39 +201,32 @@ def probe(path: Path, *, limits: Limits) -> Probe:
     """Open, check and fully decode a video; raise MediaError with the reason it is refused."""
     size = path.stat().st_size
     if size == 0:
-        raise MediaError("empty file")
+        raise MediaError(EMPTY_FILE)
     if size > limits.max_bytes:
-        raise MediaError(f"file is {size} bytes, over the limit of {limits.max_bytes}")
+        raise MediaError(FILE_TOO_BIG, size=size, limit=limits.max_bytes)
     if reason := truncation(path):
-        raise MediaError(reason)
+        raise MediaError(reason.code, **reason.params)
     try:
         container = av.open(str(path))
     except av.error.EOFError as exc:
-        raise MediaError("no frames") from exc
+        raise MediaError(NO_FRAMES) from exc
     except av.error.InvalidDataError as exc:
-        raise MediaError(
-            f"does not decode: not a video format FFmpeg recognises ({exc.strerror or exc})"
-        ) from exc
+        raise MediaError(UNRECOGNISED_FORMAT, detail=_ffmpeg_words(exc)) from exc
     except av.error.FFmpegError as exc:
-        raise MediaError(f"does not decode: {exc.strerror or exc}") from exc
+        raise MediaError(DOES_NOT_DECODE, detail=_ffmpeg_words(exc)) from exc
     with container:
         if container.format.name not in VIDEO_CONTAINERS:
-            what = "an image" if _is_image_format(container.format.name) else "not a video file"
-            raise MediaError(
-                f"not a video container: FFmpeg reads it as {container.format.name} ({what}); "
-                "send MP4, MOV, Matroska, WebM or AVI"
-            )
+            what = AN_IMAGE if _is_image_format(container.format.name) else NOT_A_VIDEO_FILE
+            raise MediaError(NOT_A_CONTAINER, format=container.format.name, what=Notice(what))
         if not container.streams.video:
-            raise MediaError("no video stream")
+            raise MediaError(NO_VIDEO_STREAM)
         stream = container.streams.video[0]
         _check_frame_size(
-            stream.codec_context.width, stream.codec_context.height, limits, what="declared"
+            stream.codec_context.width, stream.codec_context.height, limits, what=DECLARED_SIZE
         )
         declared = _declared_duration(container, stream)
         if declared is not None and declared > limits.max_duration_s:
-            raise MediaError(
-                f"clip lasts {declared:.1f} s, over the limit of {limits.max_duration_s:.0f} s"
-            )
+            raise MediaError(TOO_LONG, duration=declared, limit=limits.max_duration_s)
         stream.thread_type = "AUTO"
         frames = 0
         last_time = 0.0
@@ -217,7 +237,7 @@ def probe(path: Path, *, limits: Limits) -> Probe:
                 if frames == 0 or (frame.width, frame.height) != size_seen:
                     # A stream can change its size mid-way; each new size is checked once.
                     size_seen = (frame.width, frame.height)
-                    _check_frame_size(*size_seen, limits, what="decoded frame")
+                    _check_frame_size(*size_seen, limits, what=DECODED_SIZE)
                 if frames == 0:
                     rotation = _rotation(frame)
                 frames += 1
@@ -227,19 +247,17 @@ def probe(path: Path, *, limits: Limits) -> Probe:
             pass  # an empty stream ends before its first frame
         except av.error.FFmpegError as exc:
             if frames == 0:
-                raise MediaError(f"does not decode: {exc.strerror or exc}") from exc
-            raise MediaError(f"decoding fails after frame {frames}: {exc.strerror or exc}") from exc
+                raise MediaError(DOES_NOT_DECODE, detail=_ffmpeg_words(exc)) from exc
+            raise MediaError(DECODING_FAILS, frame=frames, detail=_ffmpeg_words(exc)) from exc
         if frames == 0:
-            raise MediaError("no frames")
+            raise MediaError(NO_FRAMES)
         if frames < MIN_FRAMES:
-            raise MediaError("a single frame: a still image, not a video")
+            raise MediaError(SINGLE_FRAME)
         rate = stream.average_rate or stream.guessed_rate or Fraction(frames, max(last_time, 1e-9))
         fps = float(rate)
         duration = declared if declared is not None else frames / fps
         if duration > limits.max_duration_s:
-            raise MediaError(
-                f"clip lasts {duration:.1f} s, over the limit of {limits.max_duration_s:.0f} s"
-            )
+            raise MediaError(TOO_LONG, duration=duration, limit=limits.max_duration_s)
         return Probe(
             codec=stream.codec_context.name,
             pix_fmt=stream.codec_context.pix_fmt or "",
@@ -255,6 +273,11 @@ def probe(path: Path, *, limits: Limits) -> Probe:
         )
 
 
+def _ffmpeg_words(exc: Exception) -> str:
+    """What FFmpeg (or the system) says went wrong, in its own words."""
+    return str(getattr(exc, "strerror", None) or exc)
+
+
 def _is_image_format(name: str) -> bool:
     return name.endswith("_pipe") or name in {"image2", "gif", "apng", "webp", "ico", "tiff"}
 
@@ -263,7 +286,7 @@ def _rotation(frame: av.VideoFrame) -> int:
     """The frame's display rotation, 0/90/180/270; MediaError for any other angle."""
     degrees = round(frame.rotation or 0) % 360
     if degrees % 90:
-        raise MediaError(f"rotated by {degrees} degrees: only quarter turns can be applied")
+        raise MediaError(ROTATION, degrees=degrees)
     return degrees
 
 
@@ -294,7 +317,7 @@ class H264Writer:
     def __init__(self, path: Path, *, width: int, height: int, fps: float, crf: int = 20):
         self.width, self.height = width - width % 2, height - height % 2
         if min(self.width, self.height) < 2:
-            raise MediaPrepareError(f"a {width}x{height} picture is too small to encode")
+            raise MediaPrepareError(TOO_SMALL_TO_ENCODE, width=width, height=height)
         self.container = av.open(str(path), mode="w", options={"movflags": "+faststart"})
         rate = Fraction(fps).limit_denominator(1001)
         self.stream = self.container.add_stream("libx264", rate=rate)
@@ -404,9 +427,7 @@ def make_playable(src: Path, dst: Path, *, probe: Probe) -> None:
         transcode_to_playable(src, dst, rotation=probe.rotation)
     except av.error.FFmpegError as exc:
         dst.unlink(missing_ok=True)
-        raise MediaPrepareError(
-            f"cannot be made playable in browsers: {exc.strerror or exc}"
-        ) from exc
+        raise MediaPrepareError(NOT_PLAYABLE, detail=_ffmpeg_words(exc)) from exc
 
 
 class _TimedView:
@@ -456,7 +477,7 @@ def composite_layout(probes: Sequence[Probe], *, limits: Limits) -> tuple[float,
     """
     height = probes[0].display_size[1]
     width = sum(round(p.display_size[0] * height / p.display_size[1]) for p in probes)
-    _check_frame_size(width, height, limits, what="side-by-side composite")
+    _check_frame_size(width, height, limits, what=COMPOSITE_SIZE)
     return min(max(p.fps for p in probes), MAX_COMPOSITE_FPS), height
 
 
@@ -482,7 +503,7 @@ def composite_side_by_side(sources: Sequence[Path], dst: Path, *, fps: float, he
                 writer = H264Writer(dst, width=row.shape[1], height=row.shape[0], fps=fps)
             writer.write(row)
     except av.error.FFmpegError as exc:
-        raise MediaPrepareError(f"cameras cannot be composited: {exc.strerror or exc}") from exc
+        raise MediaPrepareError(NOT_COMPOSITED, detail=_ffmpeg_words(exc)) from exc
     finally:
         if writer is not None:
             writer.close()

@@ -13,9 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 
-from annotate.rubric import ANSWERS_BY_SCORE
+from annotate.rubric import ANSWERS_BY_SCORE, SCORES
 
-SCORE_RANGE = Q(score__gte=0) & Q(score__lte=3)
+SCORE_RANGE = Q(score__gte=min(SCORES)) & Q(score__lte=max(SCORES))
 
 
 class CampaignState(models.TextChoices):
@@ -320,7 +320,9 @@ class MediaAsset(models.Model):
     duration_s = models.FloatField()
     views = models.PositiveSmallIntegerField(default=1, help_text="Camera views side by side.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    error = models.TextField(blank=True)
+    # Why the served copy could not be made: a notice, {"code": ..., "params": {...}}, said
+    # in the reader's language by annotate.notice_text ("" when none; older rows: English).
+    error = models.JSONField(default=str, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -490,7 +492,9 @@ class ImportJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    # Why the import failed as a whole: a notice, like the reasons in `report` (see
+    # annotate.notice_text); "" when it did not fail; older rows: an English sentence.
+    error = models.JSONField(default=str, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -814,9 +818,11 @@ class ProblemReport(models.Model):
     While a clip has an open report it is handed out to nobody (its unrated assignments
     wait, the planner and adjudication give it to no one new) and it is listed on the
     organizer's adjudication page. The organizer resolves it: ``fixed`` hands the clip
-    out again (its unrated work starts afresh), ``excluded`` keeps it out of rating for
-    good. Resolving one report resolves every open report of the same clip. Only the
-    resolution's who, when and note are ever written after the report.
+    out again (its unrated work starts afresh), ``excluded`` keeps it out of rating.
+    Resolving one report resolves every open report of the same clip; reopening a
+    resolution opens those reports again. ``status`` and the ``resolved_*`` fields say
+    where the report stands now; every resolution and reopening is kept, with who, when
+    and why, in :class:`ProblemReportEvent`.
     """
 
     class Reason(models.TextChoices):
@@ -869,6 +875,36 @@ class ProblemReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} on clip {self.clip_id} ({self.status})"
+
+
+class ProblemReportEvent(models.Model):
+    """One step of a problem report after it was made: resolved (fixed or excluded) or
+    reopened, with who, when and the note (for a reopening, the reason). Rows are only
+    ever added, so a report's whole history stays readable after it is reopened."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed"
+        EXCLUDED = "excluded"
+        REOPENED = "reopened"
+
+    report = models.ForeignKey(ProblemReport, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="reopened") | ~Q(note=""), name="problem_event_reopen_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.report_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class QualityExample(models.Model):

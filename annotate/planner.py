@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from annotate.natural_order import natural_key
+from annotate.notice import Notice, code
 
 __all__ = [
     "Annotator",
@@ -55,6 +56,16 @@ __all__ = [
 ]
 
 CellKey = tuple[str, str]
+
+# What the planner reports, as notices (annotate.notice_text says them): a cell short of
+# raters or with clips nobody rates, a queue short of gold clips, and why a clip stayed
+# with its annotator when their work was moved.
+CELL_SHORT_OF_RATERS = code("plan.cell_short_of_raters")  # team, task, raters, wanted
+CLIPS_WITHOUT_RATER = code("plan.clips_without_rater")  # team, task, unrated, clips
+GOLD_SHORT = code("plan.gold_short")  # annotator, held, quota
+MOVE_RECEIVER_IN_TEAM = code("move.receiver_in_team")  # annotator, team
+MOVE_RECEIVER_RATES_CLIP = code("move.receiver_rates_clip")  # annotator
+MOVE_RECEIVER_CELL_FULL = code("move.receiver_cell_full")  # annotator, cap, team, task
 
 
 class PlanError(ValueError):
@@ -102,7 +113,7 @@ class Plan:
     """
 
     assignments: tuple[PlannedAssignment, ...]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Notice, ...] = ()
     existing: tuple[PlannedAssignment, ...] = ()
 
     @property
@@ -175,7 +186,7 @@ def plan_assignments(
     rng = random.Random(seed)
 
     new_rows: list[PlannedAssignment] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for cell in _processing_order(ordered_cells, roster, max_clips_per_rater, rng):
         rows, cell_warnings = _staff_cell(
             cell=cell,
@@ -191,7 +202,7 @@ def plan_assignments(
 
     return Plan(
         assignments=tuple(sorted(new_rows, key=_row_key)),
-        warnings=tuple(sorted(warnings)),
+        warnings=tuple(sorted(warnings, key=_cell_notice_key)),
         existing=kept,
     )
 
@@ -208,7 +219,7 @@ class Move:
 @dataclass(frozen=True)
 class BlockedMove:
     clip: str
-    reason: str
+    reason: Notice
 
 
 @dataclass(frozen=True)
@@ -246,18 +257,25 @@ def reassign_pending(
         row = held.get(clip)
         if row is None:
             raise PlanError(f"clip {clip!r} is not assigned to {from_annotator!r}")
+        receiver = to_annotator.id
         if row.team in to_annotator.teams:
-            blocked.append(BlockedMove(clip, f"{to_annotator.id!r} belongs to team {row.team!r}"))
+            reason = Notice(MOVE_RECEIVER_IN_TEAM, {"annotator": receiver, "team": row.team})
+            blocked.append(BlockedMove(clip, reason))
         elif clip in already_rated:
-            blocked.append(BlockedMove(clip, f"{to_annotator.id!r} already rates this clip"))
-        elif receiver_cell_load[row.cell] >= max_clips_per_rater:
             blocked.append(
-                BlockedMove(
-                    clip,
-                    f"{to_annotator.id!r} already has {max_clips_per_rater} clips "
-                    f"of team {row.team!r}, task {row.task!r}",
-                )
+                BlockedMove(clip, Notice(MOVE_RECEIVER_RATES_CLIP, {"annotator": receiver}))
             )
+        elif receiver_cell_load[row.cell] >= max_clips_per_rater:
+            reason = Notice(
+                MOVE_RECEIVER_CELL_FULL,
+                {
+                    "annotator": receiver,
+                    "cap": max_clips_per_rater,
+                    "team": row.team,
+                    "task": row.task,
+                },
+            )
+            blocked.append(BlockedMove(clip, reason))
         else:
             receiver_cell_load[row.cell] += 1
             moves.append(Move(clip, row.team, row.task, from_annotator, to_annotator.id))
@@ -316,7 +334,7 @@ class GoldHeld:
 class GoldPlan:
     add: tuple[PlannedAssignment, ...]
     remove: tuple[GoldHeld, ...]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Notice, ...] = ()
 
 
 def gold_quota(*, work: int, gold_every: int) -> int:
@@ -376,7 +394,7 @@ def plan_gold(
     rng = random.Random(seed)
     add: list[PlannedAssignment] = []
     remove: list[GoldHeld] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for name, annotator in roster.items():
         quota = gold_quota(work=len(work_clips[name]), gold_every=gold_every)
         mine = sorted(held_by[name], key=lambda row: natural_key(row.clip))
@@ -408,9 +426,9 @@ def plan_gold(
             add.append(PlannedAssignment(annotator=name, clip=clip, team=gold.team, task=gold.task))
             usage[clip] += 1
         if len(candidates) < missing:
+            held_now = len(counted) + len(candidates)
             warnings.append(
-                f"{name!r}: {len(counted) + len(candidates)} of {quota} gold clips (too few gold "
-                "clips outside their own team and the clips they already hold)"
+                Notice(GOLD_SHORT, {"annotator": name, "held": held_now, "quota": quota})
             )
     return GoldPlan(
         add=tuple(sorted(add, key=_row_key)),
@@ -424,6 +442,10 @@ def plan_gold(
 
 def _row_key(row: PlannedAssignment) -> tuple[object, ...]:
     return (row.team, row.task, row.annotator, natural_key(row.clip))
+
+
+def _cell_notice_key(notice: Notice) -> tuple[object, ...]:
+    return (notice.params.get("team", ""), notice.params.get("task", ""), notice.code)
 
 
 def _require_positive(*, raters_per_cell: int, max_clips_per_rater: int) -> None:
@@ -607,10 +629,9 @@ def _staff_cell(
     raters_per_cell: int,
     max_clips_per_rater: int,
     rng: random.Random,
-) -> tuple[list[PlannedAssignment], list[str]]:
+) -> tuple[list[PlannedAssignment], list[Notice]]:
     if not cell.clips:
         return [], []
-    label = f"team {cell.team!r}, task {cell.task!r}"
     clips_per_rater = min(max_clips_per_rater, len(cell.clips))
     current = state.cell_clips[cell.key]
 
@@ -650,12 +671,17 @@ def _staff_cell(
             rows.append(row)
 
     warnings = []
+    where = {"team": cell.team, "task": cell.task}
     rater_count = len(state.cell_clips[cell.key])
     if rater_count < raters_per_cell:
         warnings.append(
-            f"{label}: {rater_count} of {raters_per_cell} raters (not enough eligible annotators)"
+            Notice(
+                CELL_SHORT_OF_RATERS, {**where, "raters": rater_count, "wanted": raters_per_cell}
+            )
         )
     unrated = sum(state.coverage[clip] == 0 for clip in cell.clips)
     if unrated:
-        warnings.append(f"{label}: {unrated} of {len(cell.clips)} clips have no rater")
+        warnings.append(
+            Notice(CLIPS_WITHOUT_RATER, {**where, "unrated": unrated, "clips": len(cell.clips)})
+        )
     return rows, warnings

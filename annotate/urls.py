@@ -34,6 +34,11 @@ urlpatterns = [
         problem_views.problem_resolve_view,
         name="problem-resolve",
     ),
+    path(
+        "organize/<slug:slug>/problems/<int:report_id>/reopen",
+        problem_views.problem_reopen_view,
+        name="problem-reopen",
+    ),
     path("organize/<slug:slug>/people/import", people_views.people_import, name="people-import"),
     path("organize/<slug:slug>/people/invite", people_views.person_invite, name="person-invite"),
     path(

@@ -63,6 +63,7 @@ KINDS: dict[str, dict[str, Promise]] = {
     # A problem report's status ("open": waiting for the organizer, not a campaign's state).
     "report status": {
         "open": pgettext_lazy("report status", "open"),
+        "reopened": pgettext_lazy("report status", "reopened"),
     },
     # An adjudication queue item: its status and why it is there.
     "adjudication": {

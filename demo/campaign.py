@@ -6,6 +6,7 @@ in the footage folder's truth.json (demo.truth), out of the production schema.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,12 @@ from django.db import transaction
 
 from annotate.models import Assignment, Campaign, ImportJob, Rating, Team
 from annotate.services.assignments import assignment_plan_apply
-from annotate.services.campaigns import campaign_create, campaign_state_change
+from annotate.services.campaigns import campaign_create, campaign_state_change, task_update
 from annotate.services.imports import ImportReport, import_recorded
 from annotate.services.ratings import rating_submit
 from demo import truth as demo_truth
 from demo.render import DEFAULT_TEAMS, TeamSpec, render_demo
+from demo.scene import task_look, task_texts
 
 DEMO_ORGANIZER = ("organizer", "refscore-organizer")
 DEMO_PASSWORD = "refscore-demo"
@@ -129,6 +131,9 @@ def demo_campaign_create(
         campaign=campaign,
         path=workdir / "reference",
     )
+    for task in campaign.tasks.all():
+        texts = task_texts(task_look(task_index=task.number, n_tasks=n_tasks, seed=seed))
+        task_update(task=task, **dataclasses.asdict(texts))
     submissions = {}
     team_names = [team.name for team in teams]
     for team in team_names:

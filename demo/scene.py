@@ -119,6 +119,44 @@ def task_look(*, task_index: int, n_tasks: int, seed: int) -> TaskLook:
     )
 
 
+# Colour names by hue, an eighth of the circle each, from red; and the shapes' names.
+_COLOUR_NAMES = (
+    ("red", "红色"),
+    ("amber", "琥珀色"),
+    ("yellow-green", "黄绿色"),
+    ("green", "绿色"),
+    ("cyan", "青色"),
+    ("blue", "蓝色"),
+    ("purple", "紫色"),
+    ("pink", "粉色"),
+)
+_SHAPE_NAMES = {"disc": ("disc", "圆盘"), "square": ("block", "方块")}
+
+
+@dataclass(frozen=True)
+class TaskTexts:
+    """What a task asks of the robot, as annotators read it, in English and Chinese."""
+
+    title: str
+    instruction: str
+    title_zh_hans: str
+    instruction_zh_hans: str
+
+
+def task_texts(look: TaskLook) -> TaskTexts:
+    """The title and instruction of the task `look` draws: its object, its colour, the box."""
+    hue = colorsys.rgb_to_hsv(*(channel / 255.0 for channel in look.object_color))[0]
+    colour, colour_zh = _COLOUR_NAMES[round(hue * len(_COLOUR_NAMES)) % len(_COLOUR_NAMES)]
+    shape, shape_zh = _SHAPE_NAMES[look.object_shape]
+    side, side_zh = ("right", "右") if look.direction > 0 else ("left", "左")
+    return TaskTexts(
+        title=f"{colour.capitalize()} {shape} into the box",
+        instruction=f"Pick up the {colour} {shape} and put it in the box on its {side}.",
+        title_zh_hans=f"把{colour_zh}{shape_zh}放进盒子",
+        instruction_zh_hans=f"拿起{colour_zh}{shape_zh}，放进它{side_zh}边的盒子里。",
+    )
+
+
 # ---------------------------------------------------------------- motion
 
 

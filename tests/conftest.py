@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+# The world of tests/world.py (a real small campaign, six actors), for any test to use.
+pytest_plugins = ["tests.world"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(request, tmp_path):

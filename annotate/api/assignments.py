@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import services
+from annotate.api.fields import NoticeField
 from annotate.models import Campaign
 from annotate.selectors import assignments as assignment_selectors
 from annotate.services.assignments import MAX_RECLAIM_MINUTES
@@ -50,12 +51,12 @@ class PlanSummarySerializer(serializers.Serializer):
     load_spread = serializers.IntegerField()
     loads = PlannedLoadSerializer(many=True)
     cells = PlannedCellSerializer(many=True)
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=NoticeField())
 
 
 class ApplyResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=NoticeField())
 
 
 class ProgressRowSerializer(serializers.Serializer):
@@ -157,7 +158,7 @@ class AssignmentMoveApi(APIView):
         @extend_schema_serializer(component_name="AssignmentMoveBlocked")
         class BlockedSerializer(serializers.Serializer):
             clip = serializers.CharField()
-            reason = serializers.CharField()
+            reason = NoticeField()
 
         moved = serializers.IntegerField()
         blocked = BlockedSerializer(many=True)
@@ -210,16 +211,21 @@ class AssignmentReclaimApi(APIView):
 
 
 class AssignmentProgressApi(APIView):
-    """Done of assigned, overall and per team, task and annotator."""
+    """Done of assigned, overall and per team, task and annotator: the protocol's work
+    (cells' raters and extra raters). Gold checks score no team and are counted apart."""
 
     permission_classes = [IsAdminUser]
 
     @extend_schema_serializer(component_name="AssignmentProgressOutput")
     class OutputSerializer(serializers.Serializer):
-        overall = ProgressRowSerializer()
-        by_team = ProgressRowSerializer(many=True)
-        by_task = ProgressRowSerializer(many=True)
-        by_annotator = ProgressRowSerializer(many=True)
+        overall = ProgressRowSerializer(help_text="Without gold checks.")
+        by_team = ProgressRowSerializer(many=True, help_text="Without gold checks.")
+        by_task = ProgressRowSerializer(many=True, help_text="Without gold checks.")
+        by_annotator = ProgressRowSerializer(many=True, help_text="Without gold checks.")
+        gold = ProgressRowSerializer(help_text="The gold checks in the queues, overall.")
+        gold_by_annotator = ProgressRowSerializer(
+            many=True, help_text="Each annotator's gold checks."
+        )
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, slug: str):

@@ -199,13 +199,17 @@ class TaskDetailApi(APIView):
 
 
 class TasksImportApi(APIView):
-    """Create or update tasks from a CSV `task,title,instruction`: all rows or none."""
+    """Create or update tasks from a CSV `task,title,instruction` (optionally with
+    `title_zh_hans,instruction_zh_hans`): all rows or none."""
 
     permission_classes = [IsAdminUser]
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(help_text="UTF-8 CSV with the header task,title,instruction.")
+        file = serializers.FileField(help_text=(
+                "UTF-8 CSV with the header task,title,instruction, optionally with "
+                "title_zh_hans,instruction_zh_hans."
+            ))
 
     class OutputSerializer(serializers.Serializer):
         created = serializers.ListField(child=serializers.CharField())

@@ -1,8 +1,8 @@
 """Organizer API of problem reports: the campaign's reports, and their resolution.
 
 An annotator reports through ``/api/me/assignments/<id>/problem/`` (annotate/api/annotator.py);
-organizers read the reports here (team and file named: organizers only) and resolve
-them. A refusal of the service is a ``ValidationError``, answered 400 by
+organizers read the reports here (team and file named: organizers only), resolve
+them and reopen a resolution. A refusal of the service is a ``ValidationError``, answered 400 by
 config/api_errors.py.
 """
 
@@ -17,7 +17,21 @@ from rest_framework.views import APIView
 
 from annotate.models import Campaign, ProblemReport
 from annotate.selectors.problems import problem_reports
-from annotate.services.problems import RESOLUTIONS, TEXT_MAX_CHARS, problem_resolve
+from annotate.services.problems import (
+    RESOLUTIONS,
+    TEXT_MAX_CHARS,
+    problem_reopen,
+    problem_resolve,
+)
+
+
+class ProblemEventSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="fixed, excluded or reopened.")
+    by = serializers.CharField(
+        help_text="The organizer's username; empty for a command without --by."
+    )
+    at = serializers.DateTimeField()
+    note = serializers.CharField(help_text="The resolution's note, or why it was reopened.")
 
 
 class ProblemItemSerializer(serializers.Serializer):
@@ -37,6 +51,13 @@ class ProblemItemSerializer(serializers.Serializer):
     resolved_by = serializers.CharField()
     resolution_note = serializers.CharField()
     clip_reports = serializers.IntegerField(help_text="Reports of the same clip.")
+    history = ProblemEventSerializer(
+        many=True, help_text="Every resolution and reopening of the report, oldest first."
+    )
+    reopenable = serializers.BooleanField(
+        help_text="Closed by the pair's latest resolution, with no open report on the pair: "
+        "POST .../reopen/ opens it again."
+    )
 
 
 class ProblemReportsApi(APIView):
@@ -106,3 +127,35 @@ class ProblemResolveApi(APIView):
                 }
             ).data
         )
+
+
+class ProblemReopenApi(APIView):
+    """Reopen the resolution (fixed or excluded) that closed a report, with a reason: the
+    reports it closed are open again and the pair is out of rating until it is resolved
+    anew. Only a pair's latest resolution can be reopened."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=TEXT_MAX_CHARS, help_text="Why (recorded).")
+
+    class OutputSerializer(serializers.Serializer):
+        reopened = serializers.ListField(
+            child=serializers.IntegerField(), help_text="Ids of the reports open again."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Refused: the reason is in the body."),
+        },
+    )
+    def post(self, request, slug: str, report_id: int):
+        campaign = get_object_or_404(Campaign, slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reopened = problem_reopen(
+            campaign=campaign, report_id=report_id, by=request.user, **data.validated_data
+        )
+        return Response(self.OutputSerializer({"reopened": [r.pk for r in reopened]}).data)

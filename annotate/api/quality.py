@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api.annotator import MediaSerializer
+from annotate.api.fields import NoticeField
 from annotate.models import Campaign, PracticePassMode, QualityExample
 from annotate.selectors import quality as selectors
 from annotate.services import quality as services
@@ -84,6 +85,11 @@ class QualityExampleSerializer(serializers.Serializer):
     answers_right = serializers.IntegerField(help_text="Of which exactly right.")
     gold_rows = serializers.IntegerField(help_text="Queues it sits in as gold.")
     gold_ratings = serializers.IntegerField(help_text="Gold ratings given to it.")
+    reported = serializers.CharField(
+        allow_null=True,
+        help_text="A gold clip reported as broken: open (the report waits) or excluded; "
+        "no queue receives it then. Null otherwise.",
+    )
 
 
 class QualityExamplesApi(APIView):
@@ -240,7 +246,7 @@ class GoldApplyApi(APIView):
     class OutputSerializer(serializers.Serializer):
         added = serializers.IntegerField()
         removed = serializers.IntegerField()
-        warnings = serializers.ListField(child=serializers.CharField())
+        warnings = serializers.ListField(child=NoticeField())
 
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request, slug: str):

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import own_team
+from annotate.api.fields import NoticeField
 from annotate.models import Campaign, ImportJob, Team
 from annotate.selectors import teams as team_selectors
 from annotate.services.team_portal import (
@@ -30,7 +31,7 @@ from annotate.uploads import save_upload, upload_refusal
 
 class FileNoteSerializer(serializers.Serializer):
     file = serializers.CharField()
-    reason = serializers.CharField()
+    reason = NoticeField()
 
 
 class UploadReportSerializer(serializers.Serializer):
@@ -38,7 +39,7 @@ class UploadReportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ImportJob.Status.choices)
     done = serializers.IntegerField()
     total = serializers.IntegerField()
-    error = serializers.CharField()
+    error = NoticeField()
     created_at = serializers.CharField()
     version = serializers.IntegerField(allow_null=True, help_text="The version it made, if any.")
     accepted = serializers.ListField(child=serializers.CharField())

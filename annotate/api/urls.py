@@ -32,6 +32,11 @@ urlpatterns = [
         problem_api.ProblemResolveApi.as_view(),
         name="api-problem-resolve",
     ),
+    path(
+        "campaigns/<slug:slug>/problems/<int:report_id>/reopen/",
+        problem_api.ProblemReopenApi.as_view(),
+        name="api-problem-reopen",
+    ),
     path("campaigns/", campaigns.CampaignListApi.as_view(), name="api-campaigns"),
     path("campaigns/<slug:slug>/", campaigns.CampaignDetailApi.as_view(), name="api-campaign"),
     path(

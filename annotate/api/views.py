@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import selectors, services
+from annotate.api.fields import NoticeField, ReportField
 from annotate.api.pagination import PagedListMixin
 from annotate.models import Campaign, ImportJob, Submission
 from annotate.selectors import imports as import_selectors
@@ -22,8 +23,8 @@ class ImportOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     done = serializers.IntegerField()
     total = serializers.IntegerField()
-    error = serializers.CharField()
-    report = serializers.JSONField()
+    error = NoticeField()
+    report = ReportField()
 
 
 class ImportHistoryOutputSerializer(serializers.Serializer):
@@ -38,7 +39,7 @@ class ImportHistoryOutputSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     skipped = serializers.IntegerField()
     rejected = serializers.IntegerField()
-    error = serializers.CharField(source="job.error")
+    error = NoticeField(source="job.error")
 
 
 class ImportCreateApi(PagedListMixin, APIView):
@@ -88,7 +89,8 @@ class ImportCreateApi(PagedListMixin, APIView):
             origin=ImportJob.Origin.API,
         )
         job.refresh_from_db()
-        return Response(selectors.import_job_progress(job=job), status=status.HTTP_202_ACCEPTED)
+        progress = selectors.import_job_progress(job=job)
+        return Response(ImportOutputSerializer(progress).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SubmissionConfirmApi(APIView):
@@ -117,4 +119,4 @@ class ImportDetailApi(APIView):
     @extend_schema(responses=ImportOutputSerializer)
     def get(self, request, job_id: int):
         job = get_object_or_404(ImportJob, pk=job_id)
-        return Response(selectors.import_job_progress(job=job))
+        return Response(ImportOutputSerializer(selectors.import_job_progress(job=job)).data)

@@ -1,4 +1,10 @@
-"""Reads for the organizer's assignment page, API and commands."""
+"""Reads for the organizer's assignment page, API and commands.
+
+Progress counts the work of the protocol only: the cells' raters and adjudication's
+extra raters. Gold rows (checks with a known score, inserted blind: annotate/services/
+quality.py) score no team, so they are counted apart (``AssignmentProgress.gold``,
+``RosterEntry.gold``) and never in the progress towards raters per cell x clips.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from annotate.models import Assignment, Campaign
+from annotate.notice import Notice
 from annotate.planner import Plan
 from annotate.selectors import current_clips
 
@@ -37,13 +44,17 @@ class AssignmentProgress:
     by_team: tuple[ProgressRow, ...]
     by_task: tuple[ProgressRow, ...]
     by_annotator: tuple[ProgressRow, ...]
+    # Gold checks, apart: overall and per annotator (who rates them).
+    gold: ProgressRow = ProgressRow("gold", 0, 0, 0)
+    gold_by_annotator: tuple[ProgressRow, ...] = ()
 
 
 @dataclass(frozen=True)
 class RosterEntry:
     username: str
     on_roster: bool
-    progress: ProgressRow
+    progress: ProgressRow  # the protocol's work, gold left out
+    gold: ProgressRow = ProgressRow("gold", 0, 0, 0)  # their gold checks
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,7 @@ class PlanSummary:
     new_rows: int
     loads: tuple[PlannedLoad, ...]
     cells: tuple[PlannedCell, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # said where shown (annotate.notice_text)
 
     @property
     def load_spread(self) -> int:
@@ -133,27 +144,37 @@ def _rows(queryset: QuerySet[Assignment], field: str, order: str) -> tuple[Progr
 
 
 def assignment_progress(*, campaign: Campaign) -> AssignmentProgress:
-    """Done of assigned, per team, task and annotator, on the rated submissions."""
-    assignments = _current_assignments(campaign)
+    """Done of assigned, per team, task and annotator, on the rated submissions; gold apart."""
+    current = _current_assignments(campaign)
+    assignments, gold = current.filter(gold=False), current.filter(gold=True)
     totals = assignments.aggregate(**_COUNTS)
+    gold_totals = gold.aggregate(**_COUNTS)
     return AssignmentProgress(
         overall=ProgressRow("all", totals["n_done"], totals["n_in_progress"], totals["n_total"]),
         by_team=_rows(assignments, "clip__submission__team__name", "clip__submission__team__name"),
         by_task=_rows(assignments, "clip__episode__task__key", "clip__episode__task__number"),
         by_annotator=_rows(assignments, "annotator__username", "annotator__username"),
+        gold=ProgressRow(
+            "gold", gold_totals["n_done"], gold_totals["n_in_progress"], gold_totals["n_total"]
+        ),
+        gold_by_annotator=_rows(gold, "annotator__username", "annotator__username"),
     )
 
 
 def campaign_roster(*, campaign: Campaign) -> tuple[RosterEntry, ...]:
-    """Roster members, and anyone else holding work in the campaign, with their progress."""
+    """Roster members, and anyone else holding work in the campaign, with their progress
+    (the protocol's work) and their gold checks apart."""
     on_roster = set(campaign.annotators.values_list("username", flat=True))
-    progress = {row.label: row for row in assignment_progress(campaign=campaign).by_annotator}
-    names = sorted(on_roster | progress.keys())
+    overall = assignment_progress(campaign=campaign)
+    progress = {row.label: row for row in overall.by_annotator}
+    gold = {row.label: row for row in overall.gold_by_annotator}
+    names = sorted(on_roster | progress.keys() | gold.keys())
     return tuple(
         RosterEntry(
             username=name,
             on_roster=name in on_roster,
             progress=progress.get(name, ProgressRow(name, 0, 0, 0)),
+            gold=gold.get(name, ProgressRow(name, 0, 0, 0)),
         )
         for name in names
     )

@@ -41,7 +41,7 @@ class RejectedFile:
     team: Team
     version: int
     file: str
-    reason: str
+    reason: object  # a notice as stored (annotate.notice_text says it), or text
     task_key: str  # "" when the path names no task
 
     status = ClipStatus.REJECTED
@@ -50,16 +50,19 @@ class RejectedFile:
 def _with_status(clips: QuerySet[Clip]) -> QuerySet[Clip]:
     """Each clip with its assignments, its ratings and its status.
 
-    Fully rated: every assignment of the clip is done. Ratings are counted from the
-    assignments' status, the one place that says a rating is in.
+    Fully rated: every assignment of the clip that scores it is done. Ratings are counted
+    from the assignments' status, the one place that says a rating is in. Gold rows
+    (annotate/services/quality.py) score no team: counted apart (``n_gold``,
+    ``n_gold_rated``), never in the status.
     """
+    scoring = Q(assignments__gold=False)
+    gold = Q(assignments__gold=True)
+    done = Q(assignments__status=Assignment.Status.DONE)
     return clips.annotate(
-        n_assigned=Count("assignments", distinct=True),
-        n_rated=Count(
-            "assignments",
-            filter=Q(assignments__status=Assignment.Status.DONE),
-            distinct=True,
-        ),
+        n_assigned=Count("assignments", filter=scoring, distinct=True),
+        n_rated=Count("assignments", filter=scoring & done, distinct=True),
+        n_gold=Count("assignments", filter=gold, distinct=True),
+        n_gold_rated=Count("assignments", filter=gold & done, distinct=True),
     ).annotate(
         status=Case(
             When(n_rated=0, then=Value(ClipStatus.UNRATED)),
@@ -127,7 +130,7 @@ def rejected_files(
                     team=submission.team,
                     version=submission.version,
                     file=name,
-                    reason=str(entry.get("reason", "")),
+                    reason=entry.get("reason", ""),
                     task_key=task_key,
                 )
             )
@@ -184,9 +187,11 @@ def clip_browser_rows(*, campaign: Campaign, params) -> tuple[ClipFilter, Rows]:
 class ClipReview:
     clip: Clip
     status: str
-    n_assigned: int
+    n_assigned: int  # assignments that score the clip (gold rows left out)
     n_rated: int
-    ratings: tuple[Rating, ...]
+    ratings: tuple[Rating, ...]  # each with ``gold``: a gold check, which never counts
+    n_gold: int = 0
+    n_gold_rated: int = 0
 
 
 def clip_review(*, campaign: Campaign, clip_id: int) -> ClipReview:
@@ -197,7 +202,10 @@ def clip_review(*, campaign: Campaign, clip_id: int) -> ClipReview:
         .get(pk=clip_id)
     )
     ratings = tuple(
-        Rating.objects.filter(clip=clip).select_related("annotator").order_by("annotator__username")
+        Rating.objects.filter(clip=clip)
+        .annotate(gold=F("assignment__gold"))
+        .select_related("annotator")
+        .order_by("gold", "annotator__username")
     )
     return ClipReview(
         clip=clip,
@@ -205,4 +213,6 @@ def clip_review(*, campaign: Campaign, clip_id: int) -> ClipReview:
         n_assigned=clip.n_assigned,
         n_rated=clip.n_rated,
         ratings=ratings,
+        n_gold=clip.n_gold,
+        n_gold_rated=clip.n_gold_rated,
     )

@@ -14,7 +14,7 @@ class FileNote:
     """One file (or episode) of an import and what became of it."""
 
     name: str
-    reason: str = ""
+    reason: object = ""  # a notice as stored (annotate.notice_text says it), or text
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ImportDetail:
 
 def _notes(entries: list, name_key: str = "file", reason_key: str = "reason") -> tuple:
     return tuple(
-        FileNote(name=str(entry.get(name_key, "")), reason=str(entry.get(reason_key, "")))
+        FileNote(name=str(entry.get(name_key, "")), reason=entry.get(reason_key, ""))
         for entry in entries or []
         if isinstance(entry, dict)
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from annotate.models import Campaign, ProblemReport
+from annotate.models import Campaign, ProblemReport, ProblemReportEvent
 
 HOLDING = (ProblemReport.Status.OPEN, ProblemReport.Status.EXCLUDED)
 
@@ -47,6 +47,16 @@ def clip_hold(*, clip_id: int) -> str | None:
 
 
 @dataclass(frozen=True)
+class ProblemEvent:
+    """One step of a report's history: resolved (fixed, excluded) or reopened."""
+
+    kind: str
+    by: str
+    at: dt.datetime
+    note: str
+
+
+@dataclass(frozen=True)
 class ProblemItem:
     """One report as the organizer's pages and API show it (team and file named)."""
 
@@ -66,10 +76,14 @@ class ProblemItem:
     resolved_by: str
     resolution_note: str
     clip_reports: int  # reports of the same clip, this one included
+    history: tuple[ProblemEvent, ...] = ()  # oldest first
+    # Closed by the pair's latest resolution, and the pair has no open report: the
+    # organizer may reopen it (annotate.services.problems.problem_reopen).
+    reopenable: bool = False
 
 
 def problem_reports(*, campaign: Campaign, status: str | None = None) -> list[ProblemItem]:
-    """The campaign's reports, open ones first, then newest first; two queries."""
+    """The campaign's reports, open ones first, then newest first; three queries."""
     rows = ProblemReport.objects.filter(campaign=campaign).select_related(
         "clip__episode__task", "clip__submission__team", "reporter", "resolved_by"
     )
@@ -77,10 +91,31 @@ def problem_reports(*, campaign: Campaign, status: str | None = None) -> list[Pr
         rows = rows.filter(status=status)
     reports = list(rows.order_by("-created_at", "-pk"))
     per_clip: dict[int, int] = {}
-    for clip_id in ProblemReport.objects.filter(campaign=campaign).values_list(
-        "clip_id", flat=True
-    ):
+    open_clips: set[int] = set()
+    newest: dict[int, tuple[dt.datetime, int, str]] = {}  # per clip: its latest resolution
+    for pk, clip_id, report_status, resolved_at in ProblemReport.objects.filter(
+        campaign=campaign
+    ).values_list("pk", "clip_id", "status", "resolved_at"):
         per_clip[clip_id] = per_clip.get(clip_id, 0) + 1
+        if report_status == ProblemReport.Status.OPEN:
+            open_clips.add(clip_id)
+        elif clip_id not in newest or (resolved_at, pk) > newest[clip_id][:2]:
+            newest[clip_id] = (resolved_at, pk, report_status)
+    latest = {clip_id: (at, status) for clip_id, (at, _, status) in newest.items()}
+    history: dict[int, list[ProblemEvent]] = {}
+    for event in (
+        ProblemReportEvent.objects.filter(report__in=[report.pk for report in reports])
+        .select_related("by")
+        .order_by("at", "pk")
+    ):
+        history.setdefault(event.report_id, []).append(
+            ProblemEvent(
+                kind=event.kind,
+                by=event.by.get_username() if event.by else "",
+                at=event.at,
+                note=event.note,
+            )
+        )
     reasons = dict(ProblemReport.Reason.choices)
     items = [
         ProblemItem(
@@ -100,6 +135,10 @@ def problem_reports(*, campaign: Campaign, status: str | None = None) -> list[Pr
             resolved_by=report.resolved_by.get_username() if report.resolved_by else "",
             resolution_note=report.resolution_note,
             clip_reports=per_clip.get(report.clip_id, 1),
+            history=tuple(history.get(report.pk, ())),
+            reopenable=report.status != ProblemReport.Status.OPEN
+            and report.clip_id not in open_clips
+            and latest.get(report.clip_id) == (report.resolved_at, report.status),
         )
         for report in reports
     ]
@@ -108,6 +147,7 @@ def problem_reports(*, campaign: Campaign, status: str | None = None) -> list[Pr
 
 __all__ = [
     "HOLDING",
+    "ProblemEvent",
     "ProblemItem",
     "clip_hold",
     "clip_hold_status",

@@ -24,6 +24,7 @@ from annotate.models import (
     Rating,
 )
 from annotate.planner import gold_quota, natural_key
+from annotate.selectors.problems import clip_hold_status
 from annotate.selectors.submissions import current_clips
 
 User = get_user_model()
@@ -397,6 +398,9 @@ class ExampleRow:
     answers_right: int  # of which exactly right
     gold_rows: int  # queues it sits in as gold
     gold_ratings: int  # gold ratings given to it
+    # A gold clip reported as broken: "open" (the report waits) or "excluded"; no queue
+    # receives it then (annotate/services/quality.py, gold_rows_update). None otherwise.
+    reported: str | None = None
 
 
 def examples_overview(*, campaign: Campaign) -> list[ExampleRow]:
@@ -424,7 +428,11 @@ def examples_overview(*, campaign: Campaign) -> list[ExampleRow]:
             gold_ratings=rated_on[example.clip_id]
             if example.kind == QualityExample.Kind.GOLD
             else 0,
+            reported=getattr(example, "hold", None),
         )
-        for examples in (practice_examples(campaign=campaign), gold_examples(campaign=campaign))
+        for examples in (
+            practice_examples(campaign=campaign),
+            gold_examples(campaign=campaign).annotate(hold=clip_hold_status("clip_id")),
+        )
         for example in examples
     ]

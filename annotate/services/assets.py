@@ -4,6 +4,9 @@ An annotator is only ever served an asset's derivative, never its original: an H
 MP4 that carries nothing of the upload but its pictures (no tag, no other track, no SEI
 text; see `annotate.media.remux_clean`), and a JPEG poster drawn from it. The asset's
 width, height, rate and frame count are the served file's, read back from it.
+
+Why a copy could not be made is kept on the asset (`MediaAsset.error`) as a notice
+(``annotate.notice``): code and parameters, said in the reader's language where shown.
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from django.conf import settings
 
 from annotate import media
 from annotate.models import MediaAsset
+from annotate.notice import Notice, code
 
 # Our own derivative is probed to read what it really is, not to police an upload.
 _SERVED_LIMITS = media.Limits(max_bytes=1 << 62, max_duration_s=float("inf"))
+
+COPY_CAME_OUT_WRONG = code("media.copy_came_out")  # codec, pix_fmt, rotation
+COPY_DOES_NOT_PROBE = code("media.copy_does_not_probe")  # reason (a notice)
+FILE_ERROR = code("media.file_error")  # detail: the system's words
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,10 @@ def served_files_make(*, source: Path, probe: media.Probe, folder: Path) -> Serv
             and served.rotation == 0
         ):
             raise media.MediaPrepareError(
-                f"the playable copy came out as {served.codec}/{served.pix_fmt}, "
-                f"rotated {served.rotation} degrees"
+                COPY_CAME_OUT_WRONG,
+                codec=served.codec,
+                pix_fmt=served.pix_fmt,
+                rotation=served.rotation,
             )
         media.make_poster(video_part, poster_part)
     except media.MediaError as exc:
@@ -70,7 +80,7 @@ def served_files_make(*, source: Path, probe: media.Probe, folder: Path) -> Serv
         poster_part.unlink(missing_ok=True)
         if isinstance(exc, media.MediaPrepareError):
             raise
-        raise media.MediaPrepareError(f"the playable copy does not probe: {exc}") from exc
+        raise media.MediaPrepareError(COPY_DOES_NOT_PROBE, reason=exc.notice) from exc
     except BaseException:
         video_part.unlink(missing_ok=True)
         poster_part.unlink(missing_ok=True)
@@ -103,9 +113,14 @@ def media_asset_prepare(*, asset_id: int) -> MediaAsset:
         probe = media.probe(original, limits=_SERVED_LIMITS)
         served = served_files_make(source=original, probe=probe, folder=original.parent)
     except (media.MediaError, OSError) as exc:
+        reason = (
+            exc.notice
+            if isinstance(exc, media.MediaError)
+            else Notice(FILE_ERROR, {"detail": str(exc)})
+        )
         asset.status, asset.error, asset.playable, asset.poster = (
             MediaAsset.Status.FAILED,
-            str(exc),
+            reason.as_json(),
             "",
             "",
         )
@@ -121,7 +136,7 @@ def media_asset_prepare(*, asset_id: int) -> MediaAsset:
 @dataclass(frozen=True)
 class MediaPrepareResult:
     ready: int
-    failed: tuple[tuple[str, str], ...]  # (sha256, reason)
+    failed: tuple[tuple[str, object], ...]  # (sha256, reason: the asset's stored error)
 
 
 def media_assets_prepare(

@@ -19,6 +19,9 @@ campaign's `reclaim_after_minutes` (or that has no `started_at`) and that has no
 rating goes back to `pending` for the same annotator, with `started_at` cleared. The
 annotator's next request takes it again; an organizer may instead move it to another
 annotator, since moves take pending work only. Done work is never moved or reclaimed.
+
+Warnings of a plan, and the reasons a clip stays put in a move, are notices
+(``annotate.notice``), said in the reader's language where they are shown.
 """
 
 from __future__ import annotations
@@ -36,12 +39,18 @@ from django.utils.translation import gettext as _
 
 from annotate import planner
 from annotate.models import Assignment, Campaign, Clip, Episode, MediaAsset, Task, Team
+from annotate.notice import Notice, code
 from annotate.selectors import current_clips
 from annotate.selectors.problems import held_clip_ids
 
 User = get_user_model()
 # Longer than any campaign; beyond it a cutoff would overflow the date type.
 MAX_RECLAIM_MINUTES = 100 * 366 * 24 * 60
+
+# A plan's warnings besides the planner's own.
+ROSTER_LEFT_OUT = code("plan.roster_left_out")  # user
+MEDIA_NOT_READY = code("plan.media_not_ready")  # n
+ROSTER_EMPTY = code("plan.roster_empty")
 
 
 class AssignmentError(Exception):
@@ -65,7 +74,7 @@ class RatedSetResult:
 @dataclass(frozen=True)
 class AssignmentApplyResult:
     created: int
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]
     gold_added: int = 0  # gold rows inserted blind (annotate/services/quality.py), not in `created`
 
 
@@ -259,7 +268,7 @@ def order_key(*, seed: int, annotator_id: int, clip_id: int) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
-def _roster(campaign: Campaign, extra_users: Iterable) -> tuple[list, list[str]]:
+def _roster(campaign: Campaign, extra_users: Iterable) -> tuple[list, list[Notice]]:
     users = {user.pk: user for user in campaign.annotators.all()}
     users.update({user.pk: user for user in extra_users})
     eligible, warnings = [], []
@@ -267,10 +276,7 @@ def _roster(campaign: Campaign, extra_users: Iterable) -> tuple[list, list[str]]
         if user.is_active and not user.is_staff:
             eligible.append(user)
         else:
-            warnings.append(
-                _("%(user)r is on the roster but inactive or staff: left out")
-                % {"user": user.username}
-            )
+            warnings.append(Notice(ROSTER_LEFT_OUT, {"user": user.username}))
     return eligible, warnings
 
 
@@ -304,13 +310,7 @@ def _plan(
             key = (clip.submission.team.name, clip.episode.task.key)
             cells.setdefault(key, []).append(str(clip.pk))
     if unready:
-        roster_warnings.append(
-            _(
-                "%(n)s clip(s) left out: their media (or their reference's) is not ready; "
-                "they are planned once it is"
-            )
-            % {"n": unready}
-        )
+        roster_warnings.append(Notice(MEDIA_NOT_READY, {"n": unready}))
 
     # Rows on the rated submissions only: a cell is one submission's clips of one task,
     # as in the database guard. Rows on clips outside the rated set still count. An extra
@@ -358,7 +358,7 @@ def _plan(
     except planner.PlanError as exc:
         raise AssignmentError(str(exc)) from exc
     if not annotators:
-        roster_warnings.append(_("the roster has no annotator: add annotators before planning"))
+        roster_warnings.append(Notice(ROSTER_EMPTY))
     return replace(plan, warnings=tuple(roster_warnings) + plan.warnings)
 
 

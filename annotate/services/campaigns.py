@@ -303,6 +303,9 @@ def task_update(
 
 
 TASKS_CSV_COLUMNS = ("task", "title", "instruction")
+# The same texts in Simplified Chinese, in columns a file may add (a column left out keeps
+# what the task has).
+TASKS_CSV_ZH_COLUMNS = ("title_zh_hans", "instruction_zh_hans")
 _TASK_CELL = re.compile(r"(?:task)?([0-9]+)", re.IGNORECASE)
 
 
@@ -312,6 +315,8 @@ class TaskRow:
     number: int
     title: str
     instruction: str
+    title_zh_hans: str | None = None  # None: the file has no such column
+    instruction_zh_hans: str | None = None
 
 
 @dataclass(frozen=True)
@@ -332,8 +337,30 @@ class TasksCsvError(CampaignRefused):
         self.line, self.column = line, column
 
 
+def _tasks_csv_header(header: list[str]) -> list[str]:
+    """The column names of a tasks file, checked: task, title and instruction, and either
+    Chinese column, in any order, each once."""
+    names = [name.strip().lower() for name in header]
+    known = TASKS_CSV_COLUMNS + TASKS_CSV_ZH_COLUMNS
+    if (
+        not set(TASKS_CSV_COLUMNS) <= set(names)
+        or not set(names) <= set(known)
+        or len(set(names)) != len(names)
+    ):
+        raise TasksCsvError(
+            _(
+                "the header must be task,title,instruction, optionally with "
+                "title_zh_hans,instruction_zh_hans, not %(header)s"
+            )
+            % {"header": ",".join(header)},
+            line=1,
+        )
+    return names
+
+
 def tasks_csv_parse(text: str) -> list[TaskRow]:
-    """The rows of a `task,title,instruction` file, checked; the first problem is raised."""
+    """The rows of a `task,title,instruction[,title_zh_hans,instruction_zh_hans]` file,
+    checked; the first problem is raised."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -341,24 +368,21 @@ def tasks_csv_parse(text: str) -> list[TaskRow]:
             raise TasksCsvError(
                 _("the file is empty: it needs the header task,title,instruction"), line=1
             )
-        names = [name.strip().lower() for name in header]
-        if tuple(names) != TASKS_CSV_COLUMNS:
-            raise TasksCsvError(
-                _("the header must be task,title,instruction, not %(header)s")
-                % {"header": ",".join(header)},
-                line=1,
-            )
+        names = _tasks_csv_header(header)
         rows: list[TaskRow] = []
         seen: dict[int, int] = {}
         for cells in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(cells) != len(TASKS_CSV_COLUMNS):
+            if len(cells) != len(names):
                 raise TasksCsvError(
-                    _("3 columns expected, %(n)s found") % {"n": len(cells)}, line=line
+                    _("%(expected)s columns expected, %(n)s found")
+                    % {"expected": len(names), "n": len(cells)},
+                    line=line,
                 )
-            task, title, instruction = (cell.strip() for cell in cells)
+            row = dict(zip(names, (cell.strip() for cell in cells), strict=True))
+            task = row["task"]
             match = _TASK_CELL.fullmatch(task)
             if match is None or int(match.group(1)) < 1:
                 raise TasksCsvError(
@@ -376,15 +400,22 @@ def tasks_csv_parse(text: str) -> list[TaskRow]:
                     column="task",
                 )
             seen[number] = line
-            if len(title) > TITLE_MAX:
-                raise TasksCsvError(_too_long(TITLE_MAX, len(title)), line=line, column="title")
-            if len(instruction) > INSTRUCTION_MAX:
-                raise TasksCsvError(
-                    _too_long(INSTRUCTION_MAX, len(instruction)),
-                    line=line,
-                    column="instruction",
+            for column in names:
+                limit = TITLE_MAX if column.startswith("title") else INSTRUCTION_MAX
+                if column != "task" and len(row[column]) > limit:
+                    raise TasksCsvError(
+                        _too_long(limit, len(row[column])), line=line, column=column
+                    )
+            rows.append(
+                TaskRow(
+                    line,
+                    number,
+                    row["title"],
+                    row["instruction"],
+                    row.get("title_zh_hans"),
+                    row.get("instruction_zh_hans"),
                 )
-            rows.append(TaskRow(line, number, title, instruction))
+            )
     except csv.Error as exc:
         raise TasksCsvError(
             _("not a readable CSV row (%(error)s)") % {"error": exc}, line=reader.line_num
@@ -403,19 +434,25 @@ def tasks_csv_decode(data: bytes) -> str:
 
 @transaction.atomic
 def tasks_import(*, campaign: Campaign, data: bytes) -> TasksImportResult:
-    """Create or update the campaign's tasks from a `task,title,instruction` CSV, all or nothing."""
+    """Create or update the campaign's tasks from a tasks CSV (:func:`tasks_csv_parse`), all
+    or nothing."""
     rows = tasks_csv_parse(tasks_csv_decode(data))
     existing = {task.number: task for task in Task.objects.filter(campaign=campaign)}
     created, updated = [], []
     for row in rows:
+        texts = {
+            "title": row.title,
+            "instruction": row.instruction,
+            "title_zh_hans": row.title_zh_hans,
+            "instruction_zh_hans": row.instruction_zh_hans,
+        }
         task = existing.get(row.number)
         if task is None:
-            task = task_create(
-                campaign=campaign, number=row.number, title=row.title, instruction=row.instruction
-            )
+            given = {name: text for name, text in texts.items() if text is not None}
+            task = task_create(campaign=campaign, number=row.number, **given)
             created.append(task.key)
-        elif (task.title, task.instruction) != (row.title, row.instruction):
-            task_update(task=task, title=row.title, instruction=row.instruction)
+        elif any(text is not None and text != getattr(task, name) for name, text in texts.items()):
+            task_update(task=task, **texts)
             updated.append(task.key)
     return TasksImportResult(created=created, updated=updated)
 

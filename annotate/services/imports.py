@@ -1,4 +1,9 @@
-"""Ingest: reference episodes, team submissions and their media."""
+"""Ingest: reference episodes, team submissions and their media.
+
+What an import finds (why a file is skipped or rejected, why the import failed) is kept
+in its report and error as notices (``annotate.notice``): read later by anyone, each in
+their own language (``annotate.notice_text``).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ from annotate.models import (
     Task,
     Team,
 )
+from annotate.notice import Notice, NoticeError, code
+from annotate.notice_text import text
 from annotate.selectors import current_submissions
 from annotate.services import assets
 
@@ -36,35 +43,55 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
+# What an import reports besides the ingest's and the media checks' own notices.
+CAMERA_FILE = code("import.camera_file")  # file, reason (a notice)
+OS_ERROR = code("import.os_error")  # detail
+UNEXPECTED = code("import.unexpected")  # error (an exception's name), detail
+RATED_REFERENCE = code("import.rated_reference")  # episode, n
+NO_EPISODE = code("import.no_episode")  # episode
+PATH_TOO_LONG = code("import.path_too_long")  # length, max
+REFERENCE_REPLACED = code("import.reference_replaced")  # previous
+STRICT_REFUSED = code("import.strict_refused")  # n
+NOTHING_ACCEPTED = code("import.nothing_accepted")
+RATED_DURING_IMPORT = code("import.rated_during_import")  # episode
+WORKER_STOPPED = code("import.worker_stopped")
+STOPPED = code("import.stopped")  # error, detail
+INTERRUPTED = code("import.interrupted")  # error
+
 
 class ImportRefused(Exception):
     """An import refused as a whole (strict with rejections, nothing accepted, a bad archive
     or team name): nothing was written.
 
     A request refused at once (a bad team name, a confirmation too late) says why in the
-    reader's language. What an import job finds while it runs is kept in its report and
-    error, read later by anyone: those stay in English, like the rest of a stored report.
+    reader's language, as text. What an import finds while it runs is a notice, kept in
+    the job's error and said to each reader in their language; str() says it in the
+    active one.
     """
 
-    def __init__(self, message: str, report: ImportReport | None = None):
+    def __init__(self, message: str | Notice, report: ImportReport | None = None):
         super().__init__(message)
+        self.notice = message
         self.report = report
         if report is not None:
             report.written = False
             report.submission_version = None
 
+    def __str__(self) -> str:
+        return text(self.notice)
 
-class FileRejected(Exception):
-    """One file of an import refused, with the reason; the other files go on."""
+
+class FileRejected(NoticeError):
+    """One file of an import refused, with the reason (`notice`); the other files go on."""
 
 
 @dataclass
 class ImportReport:
     accepted: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, Notice]] = field(default_factory=list)
+    skipped: list[tuple[str, Notice]] = field(default_factory=list)
     # Reference episodes whose file changed: (episode key, what happened to the old file).
-    replaced: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[tuple[str, Notice]] = field(default_factory=list)
     submission_version: int | None = None
     # Episodes the team's current version has and the new one lacks.
     dropped: list[str] = field(default_factory=list)
@@ -75,12 +102,17 @@ class ImportReport:
     written: bool = True
 
     def as_dict(self) -> dict:
+        """The report as stored (JSON): each reason and note a notice, never a sentence."""
         return {
             "written": self.written,
             "accepted": self.accepted,
-            "rejected": [{"file": name, "reason": reason} for name, reason in self.rejected],
-            "skipped": [{"file": name, "reason": reason} for name, reason in self.skipped],
-            "replaced": [{"episode": key, "note": note} for key, note in self.replaced],
+            "rejected": [
+                {"file": name, "reason": reason.as_json()} for name, reason in self.rejected
+            ],
+            "skipped": [
+                {"file": name, "reason": reason.as_json()} for name, reason in self.skipped
+            ],
+            "replaced": [{"episode": key, "note": note.as_json()} for key, note in self.replaced],
             "submission_version": self.submission_version,
             "dropped": self.dropped,
             "awaiting_confirmation": self.awaiting_confirmation,
@@ -107,12 +139,12 @@ def team_name_clean(name: str) -> str:
     return name
 
 
-def _rejection_reason(exc: Exception) -> str:
-    if isinstance(exc, (media.MediaError, FileRejected)):
-        return str(exc)
+def _rejection_reason(exc: Exception) -> Notice:
+    if isinstance(exc, NoticeError):  # the media checks' and FileRejected
+        return exc.notice
     if isinstance(exc, OSError):
-        return f"could not be processed: {exc.strerror or exc}"
-    return f"cannot be imported: {type(exc).__name__}: {exc}"
+        return Notice(OS_ERROR, {"detail": str(exc.strerror or exc)})
+    return Notice(UNEXPECTED, {"error": type(exc).__name__, "detail": str(exc)})
 
 
 def _limits() -> media.Limits:
@@ -222,17 +254,14 @@ def _run_import(
                 if progress:
                     progress(done, len(scan.found))
             if strict and report.rejected:
-                raise ImportRefused(
-                    f"{len(report.rejected)} file(s) rejected; strict import wrote nothing",
-                    report,
-                )
+                raise ImportRefused(Notice(STRICT_REFUSED, {"n": len(report.rejected)}), report)
             if not staged:
-                raise ImportRefused("no file was accepted; nothing was written", report)
+                raise ImportRefused(Notice(NOTHING_ACCEPTED), report)
             with transaction.atomic():
                 write(staged, report)
     except ingest.ArchiveError as exc:
         stager.undo()
-        raise ImportRefused(str(exc), report) from exc
+        raise ImportRefused(exc.notice, report) from exc
     except BaseException:
         stager.undo()
         raise
@@ -245,7 +274,7 @@ def _prepare_reference(found: ingest.Found, tmp: Path) -> tuple[Path, media.Prob
         try:
             probes.append(media.probe(path, limits=_limits()))
         except media.MediaError as exc:
-            raise media.MediaError(f"{name}: {exc}") from exc
+            raise FileRejected(CAMERA_FILE, file=name, reason=exc.notice) from exc
     if len(found.files) == 1:
         return found.files[0], probes[0]
     out = tmp / f"{found.task}-{found.episode}.mp4"
@@ -278,10 +307,7 @@ def reference_import(
         if episode is not None:
             n_ratings = Rating.objects.filter(clip__episode=episode).count()
             if n_ratings and media.sha256_file(source) != episode.reference.sha256:
-                raise FileRejected(
-                    f"{found.key} already has {n_ratings} rating(s) made against its current "
-                    "reference, which is therefore not replaced"
-                )
+                raise FileRejected(RATED_REFERENCE, episode=found.key, n=n_ratings)
         return source, probe
 
     def write(staged: list[_Staged], report: ImportReport) -> list[int]:
@@ -307,21 +333,16 @@ def reference_import(
             elif episode.reference_id != asset.pk:
                 if Rating.objects.filter(clip__episode=episode).exists():
                     # Rated since the file was probed: refuse the whole import, not half of it.
-                    raise ImportRefused(
-                        f"{item.key} was rated during the import; nothing was written", report
-                    )
+                    raise ImportRefused(Notice(RATED_DURING_IMPORT, {"episode": item.key}), report)
                 ReferenceReplacement.objects.create(
                     episode=episode,
                     previous=episode.reference,
                     replaced_by=asset,
                     source=Path(path).name[:255],
                 )
+                previous = episode.reference.sha256[:12]
                 report.replaced.append(
-                    (
-                        item.key,
-                        f"reference replaced (no ratings yet); the previous file "
-                        f"{episode.reference.sha256[:12]} is kept in the episode's history",
-                    )
+                    (item.key, Notice(REFERENCE_REPLACED, {"previous": previous}))
                 )
                 episode.reference = asset
                 episode.save(update_fields=["reference"])
@@ -366,12 +387,9 @@ def submission_import(
 
     def prepare(found: ingest.Found, tmp: Path) -> tuple[Path, media.Probe]:
         if found.key not in episodes:
-            raise FileRejected(f"no reference episode {found.key} in this campaign")
+            raise FileRejected(NO_EPISODE, episode=found.key)
         if len(found.names[0]) > SOURCE_NAME_MAX:
-            raise FileRejected(
-                f"path inside the upload has {len(found.names[0])} characters, "
-                f"at most {SOURCE_NAME_MAX}"
-            )
+            raise FileRejected(PATH_TOO_LONG, length=len(found.names[0]), max=SOURCE_NAME_MAX)
         return found.files[0], media.probe(found.files[0], limits=_limits())
 
     def write(staged: list[_Staged], report: ImportReport) -> list[int]:
@@ -515,7 +533,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         job.refresh_from_db()
         if job.status == ImportJob.Status.RUNNING:
             job.status = ImportJob.Status.FAILED
-            job.error = "the worker running this import stopped; nothing was written"
+            job.error = Notice(WORKER_STOPPED).as_json()
             _import_job_end(job)
         return ImportJob.objects.get(pk=job.pk)
 
@@ -533,20 +551,30 @@ def import_job_run(*, job_id: int) -> ImportJob:
             report = submission_import(team_name=job.team_name, allow_drop=job.allow_drop, **kwargs)
         job.status, job.report = ImportJob.Status.DONE, report.as_dict()
     except ImportRefused as exc:
-        job.status, job.error = ImportJob.Status.FAILED, str(exc)
+        job.status, job.error = ImportJob.Status.FAILED, _stored(exc.notice)
         job.report = exc.report.as_dict() if exc.report else {}
     except Exception as exc:
         # A fault of the code or the machine, or a time limit: the job must not stay "running".
         logger.exception("import job %s failed", job.pk)
         job.status = ImportJob.Status.FAILED
-        job.error = f"the import stopped: {type(exc).__name__}: {exc}; nothing was written"
+        job.error = _stopped(exc)
     except BaseException as exc:  # the worker is being stopped: record it, then let it stop
         job.status = ImportJob.Status.FAILED
-        job.error = f"the import was interrupted ({type(exc).__name__}); nothing was written"
+        job.error = Notice(INTERRUPTED, {"error": type(exc).__name__}).as_json()
         _import_job_end(job)
         raise
     _import_job_end(job)
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _stored(reason: str | Notice) -> object:
+    """A refusal as a job keeps it: a notice as JSON (text, from a request refused at once,
+    as it is)."""
+    return reason.as_json() if isinstance(reason, Notice) else reason
+
+
+def _stopped(exc: BaseException) -> dict:
+    return Notice(STOPPED, {"error": type(exc).__name__, "detail": str(exc)}).as_json()
 
 
 def _import_job_end(job: ImportJob) -> None:
@@ -579,7 +607,7 @@ def import_recorded(
         ImportJob.Kind.SUBMISSION: submission_import,
     }
     if kind not in service:
-        raise ImportRefused(f"unknown import kind {kind!r}")
+        raise ImportRefused(_("unknown import kind %(kind)r") % {"kind": kind})
     if kind == ImportJob.Kind.SUBMISSION:  # refused as a request, as the page and the API do
         options["team_name"] = team_name_clean(options.get("team_name", ""))
     job = ImportJob.objects.create(
@@ -603,12 +631,12 @@ def import_recorded(
     try:
         report = service[kind](campaign=campaign, path=path, progress=tracked, **options)
     except ImportRefused as exc:
-        job.status, job.error = ImportJob.Status.FAILED, str(exc)
+        job.status, job.error = ImportJob.Status.FAILED, _stored(exc.notice)
         job.report = exc.report.as_dict() if exc.report else {}
         raise
     except BaseException as exc:
         job.status = ImportJob.Status.FAILED
-        job.error = f"the import stopped: {type(exc).__name__}: {exc}; nothing was written"
+        job.error = _stopped(exc)
         raise
     else:
         job.status, job.report = ImportJob.Status.DONE, report.as_dict()

@@ -10,8 +10,14 @@ The organizer resolves it one of two ways, for every open report of the clip at 
 
 - ``fixed``: the clip is handed out again; its unrated assignments start afresh
   (pending, their clocks cleared, as the pair may have changed);
-- ``excluded``: the clip stays out of rating for good. Ratings given before stay as
-  they are; a clip left with none counts 0, as a rejected file does.
+- ``excluded``: the clip stays out of rating. Ratings given before stay as they are;
+  a clip left with none counts 0, as a rejected file does.
+
+A resolution can be reopened, with a reason: the reports it closed are open again, so
+the clip is held as when it was reported, until the organizer resolves it anew. Nothing
+is deleted: every resolution and reopening is a :class:`ProblemReportEvent`. Neither
+reporting, resolving nor reopening touches a rating, so the scores and the input hash
+never depend on a report.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from annotate.models import Assignment, Campaign, ProblemReport
+from annotate.models import Assignment, Campaign, ProblemReport, ProblemReportEvent
 from annotate.selectors import current_submissions
 from annotate.words import word
 
@@ -158,6 +164,10 @@ def problem_resolve(
         each.status, each.resolved_at, each.resolved_by = resolution, at, by
         each.resolution_note = note
         each.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    ProblemReportEvent.objects.bulk_create(
+        ProblemReportEvent(report=each, kind=resolution, note=note, by=by, at=at)
+        for each in reports
+    )
     if resolution == ProblemReport.Status.FIXED:
         Assignment.objects.filter(clip_id=report.clip_id).exclude(
             status=Assignment.Status.DONE
@@ -165,10 +175,88 @@ def problem_resolve(
     return reports
 
 
+@transaction.atomic
+def problem_reopen(
+    *,
+    campaign: Campaign,
+    report_id: int,
+    by,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> list[ProblemReport]:
+    """Open again the resolution (fixed or excluded) that closed a report, with a reason.
+
+    Every report that resolution closed is open again (as in :func:`problem_resolve`,
+    a resolution is one per pair), so the pair is held as when it was reported: out of
+    every queue, rated by nobody, planned to no one new, until the organizer resolves it
+    anew. Only the pair's latest resolution can be reopened, and not while the pair has
+    an open report. Returns the reports reopened.
+    """
+    reason = _text(reason, what="note")
+    if not reason:
+        raise ProblemRefused(_("reopening a report needs a reason"))
+    is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
+    report = (
+        ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
+        if is_id
+        else None
+    )
+    if report is None:
+        raise ProblemRefused(
+            _("campaign %(campaign)r has no problem report %(report)r")
+            % {"campaign": campaign.slug, "report": report_id}
+        )
+    if report.status == ProblemReport.Status.OPEN:
+        raise ProblemRefused(_("this report is open: there is nothing to reopen"))
+    reports_of_pair = list(
+        ProblemReport.objects.select_for_update().filter(clip_id=report.clip_id).order_by("pk")
+    )
+    if any(each.status == ProblemReport.Status.OPEN for each in reports_of_pair):
+        raise ProblemRefused(
+            _("this pair has an open report: it is out of rating until that one is resolved")
+        )
+    latest = max(
+        (each for each in reports_of_pair if each.resolved_at is not None),
+        key=lambda each: (each.resolved_at, each.pk),
+    )
+    if (latest.resolved_at, latest.status) != (report.resolved_at, report.status):
+        raise ProblemRefused(
+            _(
+                "a later resolution of this pair stands (%(status)s, %(when)s): "
+                "reopen that one (report %(report)s)"
+            )
+            % {
+                "status": word(latest.status),
+                "when": f"{latest.resolved_at:%Y-%m-%d %H:%M}",
+                "report": latest.pk,
+            }
+        )
+    # The reports that resolution closed: one per assignment (the newest), since an
+    # assignment holds at most one open report.
+    closed_together: dict[int, ProblemReport] = {}
+    for each in reports_of_pair:
+        if (each.resolved_at, each.status) == (report.resolved_at, report.status):
+            closed_together[each.assignment_id] = each
+    reopened = sorted(closed_together.values(), key=lambda each: each.pk)
+    at = _now(now)
+    ProblemReportEvent.objects.bulk_create(
+        ProblemReportEvent(
+            report=each, kind=ProblemReportEvent.Kind.REOPENED, note=reason, by=by, at=at
+        )
+        for each in reopened
+    )
+    for each in reopened:
+        each.status, each.resolved_at, each.resolved_by = ProblemReport.Status.OPEN, None, None
+        each.resolution_note = ""
+        each.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    return reopened
+
+
 __all__ = [
     "RESOLUTIONS",
     "TEXT_MAX_CHARS",
     "ProblemRefused",
+    "problem_reopen",
     "problem_report",
     "problem_resolve",
 ]

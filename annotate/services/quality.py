@@ -18,7 +18,11 @@ annotators' queues, one per `gold_every` clips of real work (annotate/planner.py
 random ids as any other. A gold rating never counts for a team (evaluation/selectors/
 ratings.py leaves them out); `gold_accuracy` measures the annotators with them. Gold
 rows count neither towards the per-cell cap of `max_clips_per_rater` nor towards a
-cell's raters: they score no team.
+cell's raters: they score no team. A gold clip reported as broken (an open report, or
+one resolved `excluded`: annotate/selectors/problems.py) is put into no queue: its rows
+leave the queues at once, like any reported pair's, and the next gold pass takes back
+those still unopened and puts another gold clip in their place; the pass says which
+gold clips it skipped.
 """
 
 from __future__ import annotations
@@ -47,8 +51,10 @@ from annotate.models import (
     QualityExample,
     Team,
 )
+from annotate.notice import Notice
 from annotate.selectors import current_clips
 from annotate.selectors import quality as quality_selectors
+from annotate.selectors.problems import clip_hold_status
 from annotate.services.assignments import order_key
 from annotate.words import word
 
@@ -590,7 +596,8 @@ def qualification_reset(
 class GoldApplyResult:
     added: int
     removed: int
-    warnings: tuple[str, ...]
+    # The planner's notices (annotate.notice), and text already in the reader's language.
+    warnings: tuple[Notice | str, ...]
 
 
 @transaction.atomic
@@ -640,16 +647,32 @@ def gold_rows_update(*, campaign: Campaign) -> GoldApplyResult:
     ).values_list("user_id", "team__name"):
         teams[user_id].add(team)
     ready = MediaAsset.Status.READY
-    gold_clips = [
-        planner.GoldClip(clip=str(clip), team=team, task=task)
-        for clip, team, task in QualityExample.objects.filter(
+    gold_clips = []
+    warnings: list[str] = []
+    for clip, team, task, episode, hold in (
+        QualityExample.objects.filter(
             campaign=campaign,
             kind=QualityExample.Kind.GOLD,
             clip__in=clips,
             clip__asset__status=ready,
             clip__episode__reference__status=ready,
-        ).values_list("clip_id", "clip__submission__team__name", "clip__episode__task__key")
-    ]
+        )
+        .annotate(hold=clip_hold_status("clip_id"))
+        .order_by("clip_id")
+        .values_list(
+            "clip_id",
+            "clip__submission__team__name",
+            "clip__episode__task__key",
+            "clip__episode__key",
+            "hold",
+        )
+    ):
+        if hold is None:
+            gold_clips.append(planner.GoldClip(clip=str(clip), team=team, task=task))
+        else:
+            warnings.append(
+                gold_held_warning(clip=clip, task=task, episode=episode, team=team, hold=hold)
+            )
     plan = planner.plan_gold(
         annotators=[
             planner.Annotator(name, frozenset(teams[user.pk])) for name, user in users.items()
@@ -681,7 +704,29 @@ def gold_rows_update(*, campaign: Campaign) -> GoldApplyResult:
         for row in plan.add
     ]
     Assignment.objects.bulk_create(rows)
-    return GoldApplyResult(added=len(rows), removed=removed, warnings=plan.warnings)
+    return GoldApplyResult(
+        added=len(rows), removed=removed, warnings=tuple(warnings) + plan.warnings
+    )
+
+
+def gold_held_warning(*, clip: int, task: str, episode: str, team: str, hold: str) -> str:
+    """What the organizer reads about a gold clip that no queue receives: it was reported."""
+    where = {"clip": clip, "task": task, "episode": episode, "team": team}
+    if hold == "excluded":
+        return (
+            _(
+                "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue: it "
+                "was excluded after a problem report (reopen the report to use it again)"
+            )
+            % where
+        )
+    return (
+        _(
+            "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue while "
+            "its problem report is open; it is used again once the report is marked fixed"
+        )
+        % where
+    )
 
 
 __all__ = [
@@ -692,6 +737,7 @@ __all__ = [
     "PracticeFeedback",
     "QualityRefused",
     "examples_import",
+    "gold_held_warning",
     "gold_plan_apply",
     "gold_rows_update",
     "practice_answer",

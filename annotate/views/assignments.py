@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate import services
 from annotate.access import organizer_required
 from annotate.models import Campaign
+from annotate.notice_text import text
 from annotate.selectors import assignments as assignment_selectors
 
 User = get_user_model()
@@ -63,7 +64,7 @@ def plan_apply(request: HttpRequest, slug: str) -> HttpResponse:
         return _done(request, slug)
     messages.success(request, _("Plan applied: %(n)s new assignments.") % {"n": result.created})
     for warning in result.warnings:
-        messages.warning(request, warning)
+        messages.warning(request, text(warning))
     return _done(request, slug)
 
 
@@ -117,7 +118,7 @@ def move_pending(request: HttpRequest, slug: str) -> HttpResponse:
         % {"n": result.moved, "from": from_user.username, "to": to_user.username},
     )
     if result.blocked:
-        reasons = sorted({blocked.reason for blocked in result.blocked})
+        reasons = sorted({text(blocked.reason) for blocked in result.blocked})
         messages.warning(
             request,
             _("%(n)s stayed: %(reasons)s")

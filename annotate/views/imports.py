@@ -13,6 +13,7 @@ from annotate import selectors, services
 from annotate.access import organizer_required
 from annotate.forms import ImportForm
 from annotate.models import Campaign, ImportJob, Submission
+from annotate.notice_text import shown
 from annotate.selectors.imports import import_detail as import_detail_of
 from annotate.uploads import save_upload
 from annotate.views.campaigns import campaign_detail_page
@@ -74,4 +75,4 @@ def submission_confirm(request: HttpRequest, slug: str, submission_id: int) -> H
 @require_GET
 def import_progress(request: HttpRequest, job_id: int) -> JsonResponse:
     job = get_object_or_404(ImportJob, pk=job_id)
-    return JsonResponse(selectors.import_job_progress(job=job))
+    return JsonResponse(shown(selectors.import_job_progress(job=job)))

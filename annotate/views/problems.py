@@ -1,7 +1,8 @@
-"""The organizer's answer to a problem report: the pair is fixed, or it is left out.
+"""The organizer's answer to a problem report: the pair is fixed, or it is left out; and
+the reopening of such an answer.
 
 The reports are listed on the campaign's adjudication page (its "Problem reports"
-section); this view takes the decision and goes back there, saying what was done or
+section); these views take the decision and go back there, saying what was done or
 why it was refused.
 """
 
@@ -18,7 +19,12 @@ from django.views.decorators.http import require_POST
 
 from annotate.access import organizer_required
 from annotate.models import Campaign, ProblemReport
-from annotate.services.problems import TEXT_MAX_CHARS, ProblemRefused, problem_resolve
+from annotate.services.problems import (
+    TEXT_MAX_CHARS,
+    ProblemRefused,
+    problem_reopen,
+    problem_resolve,
+)
 
 
 class ProblemResolveForm(forms.Form):
@@ -57,4 +63,36 @@ def problem_resolve_view(request: HttpRequest, slug: str, report_id: int) -> Htt
     else:
         text = _("Excluded: the pair is left out of rating (%(n)d report(s) closed).")
     messages.success(request, text % {"n": len(resolved)})
+    return redirect(back)
+
+
+class ProblemReopenForm(forms.Form):
+    reason = forms.CharField(max_length=TEXT_MAX_CHARS)
+
+
+@organizer_required
+@require_POST
+def problem_reopen_view(request: HttpRequest, slug: str, report_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    back = reverse("adjudication", args=[campaign.slug]) + f"#problem-{report_id}"
+    form = ProblemReopenForm(request.POST)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        messages.error(request, _("Not reopened: %(why)s") % {"why": problems})
+        return redirect(back)
+    try:
+        reopened = problem_reopen(
+            campaign=campaign,
+            report_id=report_id,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except ProblemRefused as exc:
+        messages.error(request, _("Not reopened: %(why)s") % {"why": " ".join(exc.messages)})
+        return redirect(back)
+    messages.success(
+        request,
+        _("Reopened: the pair is out of rating until it is resolved again (%(n)d report(s)).")
+        % {"n": len(reopened)},
+    )
     return redirect(back)

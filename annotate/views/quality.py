@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required
 from annotate.models import Campaign, PracticePassMode, QualityExample
+from annotate.notice_text import text
 from annotate.selectors import quality as selectors
 from annotate.services import quality as services
 from annotate.views.rating import media_info
@@ -366,5 +367,5 @@ def gold_apply(request: HttpRequest, slug: str) -> HttpResponse:
         % {"added": result.added, "removed": result.removed},
     )
     for warning in result.warnings:
-        messages.warning(request, warning)
+        messages.warning(request, text(warning))
     return _back(slug)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.access import organizer_required, own_team
 from annotate.forms import SubmissionWindowForm
 from annotate.models import Campaign, Team
+from annotate.notice_text import shown
 from annotate.selectors import teams as team_selectors
 from annotate.services.team_portal import (
     TeamPortalRefused,
@@ -82,7 +83,7 @@ def team_upload(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("team-portal", slug=campaign.slug)
     if _wants_json(request):
         job.refresh_from_db()
-        return JsonResponse(team_selectors.team_upload_report(job=job), status=202)
+        return JsonResponse(shown(team_selectors.team_upload_report(job=job)), status=202)
     return redirect(f"{reverse('team-portal', args=[campaign.slug])}?upload={job.pk}")
 
 
@@ -93,7 +94,7 @@ def team_upload_progress(request: HttpRequest, slug: str, job_id: int) -> HttpRe
     job = team_selectors.team_upload(team=team, job_id=job_id)
     if job is None:
         return JsonResponse({"detail": "no such upload of your team"}, status=404)
-    return JsonResponse(team_selectors.team_upload_report(job=job))
+    return JsonResponse(shown(team_selectors.team_upload_report(job=job)))
 
 
 @login_required

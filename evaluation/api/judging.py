@@ -23,6 +23,7 @@ from evaluation.judges import JudgeVerdict
 from evaluation.models import JudgeRun, JudgeVersion
 from evaluation.scoring import MAX_RESAMPLES
 from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judge_calibration import L2_MAX, L2_MIN
 from evaluation.services.judge_runs import MAX_CHUNK_SIZE
 
 DEFAULT_PAIR_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -211,13 +212,14 @@ class JudgeCalibrateApi(APIView):
         # The calibration checks the range (0..2**32-1): one place for page, API and command.
         seed = serializers.IntegerField(default=0, help_text="0 to 2**32 - 1.")
         l2 = serializers.FloatField(
-            min_value=0.0,
-            max_value=100.0,
+            min_value=L2_MIN,
+            max_value=L2_MAX,
             required=False,
             allow_null=True,
             default=None,
-            help_text="Fixes the penalty strength; absent or null: chosen by cross-validation "
-            "over teams, as the page and the command do.",
+            help_text=f"Fixes the penalty strength, {L2_MIN:g} to {L2_MAX:g} (the range the "
+            "cross-validation chooses from, as the page and the command take); absent or null: "
+            "chosen by cross-validation over teams.",
         )
 
     class OutputSerializer(serializers.Serializer):

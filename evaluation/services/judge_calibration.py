@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,26 @@ def _takes_calibration(backend: str) -> bool:
 
 FEATURE_EXCLUDED_COLUMNS = ("clip_id", "team", "verdict_score", "human")
 
+# The penalty strengths a caller may fix: from none at all to the strongest one the
+# cross-validation tries (the last of evaluation.judges.calibration.PENALTY_GRID, which
+# gives back the uncalibrated judge); the page, the API and the command take this range.
+L2_MIN = 0.0
+L2_MAX = 1e4
+
+
+def check_l2(l2: float | None) -> float | None:
+    """``l2`` as given when it is None (chosen by cross-validation) or in the range."""
+    if l2 is None:
+        return None
+    if isinstance(l2, bool) or not isinstance(l2, int | float) or not math.isfinite(l2):
+        raise JudgingError(_("l2 must be a number, not %(l2)r") % {"l2": l2})
+    if not L2_MIN <= l2 <= L2_MAX:
+        raise JudgingError(
+            _("l2 must lie in %(low)s..%(high)s, got %(l2)s")
+            % {"low": f"{L2_MIN:g}", "high": f"{L2_MAX:g}", "l2": f"{l2:g}"}
+        )
+    return float(l2)
+
 
 def judge_calibrate(
     *, campaign: Campaign, judge_name: str, seed: int = 0, l2: float | None = None
@@ -53,8 +74,9 @@ def judge_calibrate(
     Held-out figures come from cross-validation that leaves each team out of the fit
     that scores it. ``l2`` None, the one default of the page, the API and the command,
     chooses the penalty by an inner cross-validation over teams (a fixed 0.05 lost to
-    the uncalibrated judge, see docs/judges.md); a number fixes it.
+    the uncalibrated judge, see docs/judges.md); a number in ``L2_MIN..L2_MAX`` fixes it.
     """
+    l2 = check_l2(l2)
     from evaluation.judges.calibration import (
         CalibrationError,
         cross_validate,

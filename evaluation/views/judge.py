@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required
@@ -16,6 +17,7 @@ from evaluation.judges import judges_available
 from evaluation.models import JudgeRun
 from evaluation.scoring import ScoringInputError
 from evaluation.selectors import judge as judge_selectors
+from evaluation.services.judge_calibration import L2_MAX, L2_MIN
 from evaluation.services.judge_runs import MAX_CHUNK_SIZE
 
 # The bootstrap on this page only draws the judge's intervals; fewer resamples keep it quick.
@@ -45,10 +47,21 @@ class JudgeRunForm(forms.Form):
 class CalibrateForm(forms.Form):
     judge = forms.ChoiceField()
     seed = forms.IntegerField(initial=0)
+    l2 = forms.FloatField(
+        required=False,
+        min_value=L2_MIN,
+        max_value=L2_MAX,
+        label=gettext_lazy("Penalty strength (l2)"),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["judge"].choices = [(name, name) for name in judges_available()]
+        # Said in the reader's language, with the service's range.
+        self.fields["l2"].help_text = _(
+            "Empty: chosen by cross-validation over teams. A number from %(low)s to %(high)s "
+            "fixes it; the strongest gives back the uncalibrated judge."
+        ) % {"low": f"{L2_MIN:g}", "high": f"{L2_MAX:g}"}
 
 
 def _runs_context(campaign: Campaign, **forms_given: forms.Form) -> dict:
@@ -106,6 +119,7 @@ def judge_calibrate(request: HttpRequest, slug: str) -> HttpResponse:
                 campaign=campaign,
                 judge_name=form.cleaned_data["judge"],
                 seed=form.cleaned_data["seed"],
+                l2=form.cleaned_data["l2"],
             )
         except services.JudgingError as exc:
             form.add_error(None, str(exc))

@@ -238,6 +238,46 @@ def test_a_tasks_csv_creates_missing_tasks_and_updates_existing_ones(draft):
     ]
 
 
+def test_a_tasks_csv_carries_the_chinese_texts_in_optional_columns_in_any_order(draft):
+    TaskFactory(
+        campaign=draft,
+        number=2,
+        key="task2",
+        title="Banana",
+        instruction="Put the banana in the basket.",
+        title_zh_hans="香蕉",
+        instruction_zh_hans="把香蕉放进篮子。",
+    )
+    data = (
+        "instruction_zh_hans,task,title,instruction,title_zh_hans\n"
+        "叠好毛巾。,1,Towel,Fold the towel.,毛巾\n"
+        ",2,Banana,Put the banana in the basket.,香蕉\n"
+    ).encode()
+    result = tasks_import(campaign=draft, data=data)
+    # Task 2's Chinese instruction is emptied by its empty cell: a change.
+    assert (result.created, result.updated) == (["task1"], ["task2"])
+    texts = list(
+        Task.objects.filter(campaign=draft).values_list(
+            "key", "title", "instruction", "title_zh_hans", "instruction_zh_hans"
+        )
+    )
+    assert texts == [
+        ("task1", "Towel", "Fold the towel.", "毛巾", "叠好毛巾。"),
+        ("task2", "Banana", "Put the banana in the basket.", "香蕉", ""),
+    ]
+    # A file without the Chinese columns keeps the Chinese texts.
+    result = tasks_import(
+        campaign=draft, data=b"task,title,instruction\n1,Towel,Fold the towel twice.\n"
+    )
+    assert result.updated == ["task1"]
+    task = Task.objects.get(campaign=draft, key="task1")
+    assert (task.instruction, task.title_zh_hans, task.instruction_zh_hans) == (
+        "Fold the towel twice.",
+        "毛巾",
+        "叠好毛巾。",
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "where"),
     [
@@ -252,6 +292,17 @@ def test_a_tasks_csv_creates_missing_tasks_and_updates_existing_ones(draft):
         ),
         ("task,title,instruction\n1,A,a\n2," + "x" * 201 + ",b\n", "line 3, column title"),
         ("task,title,instruction\n1,A,a\n2,B," + "x" * 5001 + "\n", "line 3, column instruction"),
+        ("task,title,instruction,title\n", "line 1: the header must be"),
+        ("task,title,instruction,notes\n", "line 1: the header must be"),
+        ("task,title_zh_hans,instruction_zh_hans\n", "line 1: the header must be"),
+        (
+            "task,title,instruction,title_zh_hans\n1,A,a,甲\n2,B,b\n",
+            "line 3: 4 columns expected, 3 found",
+        ),
+        (
+            "task,title,instruction,title_zh_hans\n1,A,a,甲\n2,B,b," + "乙" * 201 + "\n",
+            "line 3, column title_zh_hans: at most 200",
+        ),
         # A quoted cell over two lines: the row is reported at the line it ends on.
         ('task,title,instruction\n1,A,"two\nlines"\nx,B,b\n', "line 4, column task"),
     ],

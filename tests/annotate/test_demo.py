@@ -16,6 +16,7 @@ from demo.campaign import (
     demo_campaign_create,
     demo_ratings_simulate,
 )
+from demo.scene import task_look, task_texts
 
 
 def _clips(campaign: Campaign):
@@ -45,6 +46,23 @@ def test_demo_campaign_is_imported_through_the_ingest(demo_campaign, demo_footag
     assert get_user_model().objects.get(username="organizer").is_staff
     assert get_user_model().objects.filter(username__startswith="annotator").count() == 6
     assert set(MediaAsset.objects.values_list("status", flat=True)) == {MediaAsset.Status.READY}
+
+
+def test_demo_tasks_say_what_the_robot_does_in_both_languages(demo_campaign):
+    from tests.conftest import SMALL_DEMO
+
+    for task in demo_campaign.tasks.all():
+        look = task_look(
+            task_index=task.number, n_tasks=SMALL_DEMO["n_tasks"], seed=demo_campaign.seed
+        )
+        shape, shape_zh = {"disc": ("disc", "圆盘"), "square": ("block", "方块")}[look.object_shape]
+        side, side_zh = ("right", "右") if look.direction > 0 else ("left", "左")
+        assert shape in task.title and shape in task.instruction and side in task.instruction
+        assert shape_zh in task.title_zh_hans and f"{side_zh}边" in task.instruction_zh_hans
+    # Eight tasks, eight colours: no two demo tasks read alike.
+    titles = [task_texts(task_look(task_index=k, n_tasks=8, seed=0)) for k in range(1, 9)]
+    assert len({t.title.split()[0] for t in titles}) == 8
+    assert len({t.title_zh_hans for t in titles}) == 8
 
 
 def test_demo_is_deterministic_for_a_seed(demo_campaign, demo_footage, tmp_path):

@@ -95,6 +95,9 @@ TABLE: dict[str, Probe | list[Probe]] = {
     "api/campaigns/<slug:slug>/problems/<int:report_id>/resolve/": Probe(
         API_STAFF_400, "post", kwargs={"report_id": 1}, data={"resolution": "fixed"}, json=True
     ),
+    "api/campaigns/<slug:slug>/problems/<int:report_id>/reopen/": Probe(
+        API_STAFF_400, "post", kwargs={"report_id": 1}, data={"reason": "looked again"}, json=True
+    ),
     # Organizer API, annotate.
     "api/campaigns/": Probe(API_STAFF),
     "api/campaigns/<slug:slug>/": [
@@ -275,6 +278,9 @@ TABLE: dict[str, Probe | list[Probe]] = {
     # A refusal (no such report) is said on the adjudication page it goes back to.
     "organize/<slug:slug>/problems/<int:report_id>/resolve": Probe(
         STAFF_PAGE, "post", kwargs={"report_id": 1}, data={"resolution": "fixed"}
+    ),
+    "organize/<slug:slug>/problems/<int:report_id>/reopen": Probe(
+        STAFF_PAGE, "post", kwargs={"report_id": 1}, data={"reason": "looked again"}
     ),
     "organize/<slug:slug>/people/import": Probe(STAFF_FORM_400, "post", data={}),
     "organize/<slug:slug>/people/invite": Probe(STAFF_FORM_400, "post", data={}),

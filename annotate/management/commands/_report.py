@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.core.management.base import CommandError
 
 from annotate.management.commands._progress import progress_bar
+from annotate.notice_text import text
 from annotate.services import ImportRefused, ImportReport
 
 
@@ -31,11 +32,11 @@ def write_report(command, report: ImportReport) -> None:
             )
         )
     for key, note in report.replaced:
-        command.stdout.write(style.WARNING(f"replaced {key}: {note}"))
+        command.stdout.write(style.WARNING(f"replaced {key}: {text(note)}"))
     for name, reason in report.rejected:
-        command.stdout.write(style.ERROR(f"rejected {name}: {reason}"))
+        command.stdout.write(style.ERROR(f"rejected {name}: {text(reason)}"))
     for name, reason in report.skipped:
-        command.stdout.write(style.WARNING(f"skipped  {name}: {reason}"))
+        command.stdout.write(style.WARNING(f"skipped  {name}: {text(reason)}"))
 
 
 def run_import(command, service: Callable[..., ImportReport], *, verbosity: int, **kwargs) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Campaign
+from annotate.notice_text import text
 from annotate.selectors.assignments import plan_summary
 from annotate.services import AssignmentError, assignment_plan_apply, assignment_plan_preview
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                 f"{cell.clips} clips, {cell.ratings} ratings"
             )
         for warning in summary.warnings:
-            self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+            self.stdout.write(self.style.WARNING(f"warning: {text(warning)}"))
 
 
 def _users(names: list[str]) -> list:

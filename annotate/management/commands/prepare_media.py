@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from annotate.management.commands._progress import progress_bar
+from annotate.notice_text import text
 from annotate.services import media_assets_prepare
 
 
@@ -20,4 +21,4 @@ class Command(BaseCommand):
             result = media_assets_prepare(everything=options["all"], progress=progress)
         self.stdout.write(self.style.SUCCESS(f"ready {result.ready}, failed {len(result.failed)}"))
         for sha256, reason in result.failed:
-            self.stdout.write(f"failed {sha256[:12]}: {reason}")
+            self.stdout.write(f"failed {sha256[:12]}: {text(reason)}")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.management.commands.campaign_create import _problems
 from annotate.models import Campaign, PracticePassMode
+from annotate.notice_text import text
 from annotate.selectors import quality as selectors
 from annotate.services.quality import gold_plan_apply, quality_settings_update
 
@@ -51,6 +52,6 @@ class Command(BaseCommand):
             result = gold_plan_apply(campaign=campaign)
             self.stdout.write(f"gold rows: {result.added} added, {result.removed} taken back")
             for warning in result.warnings:
-                self.stdout.write(self.style.WARNING(warning))
+                self.stdout.write(self.style.WARNING(text(warning)))
         for row in selectors.qualification_overview(campaign=campaign):
             self.stdout.write(f"  {row.username}: {row.status.value.replace('_', ' ')}")

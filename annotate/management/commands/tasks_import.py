@@ -12,8 +12,9 @@ from annotate.services import tasks_import
 
 class Command(BaseCommand):
     help = (
-        "Create or update a campaign's tasks from a CSV with the header task,title,instruction "
-        "(task: K or task<K>). A bad row names its line and column, and nothing is written."
+        "Create or update a campaign's tasks from a CSV with the header task,title,instruction, "
+        "optionally with the Chinese texts in title_zh_hans,instruction_zh_hans (task: K or "
+        "task<K>). A bad row names its line and column, and nothing is written."
     )
 
     def add_arguments(self, parser):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Campaign
 from evaluation import services
+from evaluation.services.judge_calibration import L2_MAX, L2_MIN
 
 
 class Command(BaseCommand):
@@ -24,8 +25,8 @@ class Command(BaseCommand):
             "--l2",
             type=float,
             default=None,
-            help="fix the penalty strength; by default it is chosen by cross-validation over "
-            "teams, as on the judge page and in the API",
+            help=f"fix the penalty strength, {L2_MIN:g} to {L2_MAX:g} (as on the judge page and "
+            "in the API); by default it is chosen by cross-validation over teams",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

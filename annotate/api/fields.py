@@ -1,0 +1,35 @@
+"""Serializer fields shared by the annotate API."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotate.notice_text import shown, text
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class NoticeField(serializers.Field):
+    """A notice (annotate.notice) as a sentence in the caller's language (Accept-Language;
+    English by default); text stored before notices, as it is. Read-only."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: object) -> str:
+        return text(value)
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class ReportField(serializers.Field):
+    """Stored JSON (an import's report) with every notice in it said as a sentence in the
+    caller's language. Read-only."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: object) -> object:
+        return shown(value)
