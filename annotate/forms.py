@@ -26,6 +26,17 @@ IMPORT_KIND_CHOICES = [
 ]
 
 
+def form_problems(form: forms.BaseForm) -> str:
+    """A bound form's errors on one line, each after its field's label: the reader's word
+    for the field, never its Python name. Errors of the whole form come bare."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        text = " ".join(str(error) for error in errors)
+        parts.append(f"{field.label}: {text}" if field is not None and field.label else text)
+    return "; ".join(parts)
+
+
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("What"), choices=IMPORT_KIND_CHOICES)
     team = forms.CharField(
@@ -144,7 +155,7 @@ class TasksCsvForm(forms.Form):
 
 class GuidelineForm(forms.Form):
     text = forms.CharField(
-        label=_("Text"),
+        label=_("Text (English)"),
         widget=forms.Textarea(attrs={"rows": 24, "cols": 90}),
         max_length=50_000,
     )

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from annotate.notice import Notice, as_notice
 
@@ -104,8 +105,9 @@ TEXTS: dict[str, Promise] = {
         "not a video container: FFmpeg reads it as %(format)s (%(what)s); send MP4, MOV, "
         "Matroska, WebM or AVI"
     ),
-    "media.format_image": _("an image"),
-    "media.format_other": _("not a video file"),
+    # What FFmpeg read instead of a video (the parenthesis of media.not_container).
+    "media.format_image": pgettext_lazy("file kind", "an image"),
+    "media.format_other": pgettext_lazy("file kind", "not a video file"),
     "media.no_video_stream": _("no video stream"),
     "media.too_long": _("clip lasts %(duration).1f s, over the limit of %(limit).0f s"),
     "media.decoding_fails": _("decoding fails after frame %(frame)s: %(detail)s"),
@@ -122,9 +124,10 @@ TEXTS: dict[str, Promise] = {
         "%(what)s resolution %(width)sx%(height)s is over the limit of %(max_side)s pixels "
         "a side and %(max_pixels)s pixels a frame"
     ),
-    "media.declared": _("declared"),
-    "media.decoded_frame": _("decoded frame"),
-    "media.composite": _("side-by-side composite"),
+    # Whose resolution a size notice is about (the %(what)s of the three above).
+    "media.declared": pgettext_lazy("resolution of", "declared"),
+    "media.decoded_frame": pgettext_lazy("resolution of", "decoded frame"),
+    "media.composite": pgettext_lazy("resolution of", "side-by-side composite"),
     "media.too_small_to_encode": _("a %(width)sx%(height)s picture is too small to encode"),
     "media.not_playable": _("cannot be made playable in browsers: %(detail)s"),
     "media.not_composited": _("cameras cannot be composited: %(detail)s"),
@@ -175,6 +178,7 @@ def text(value: object) -> str:
 
 
 def texts(values) -> list[str]:
+    """Each of `values` (notices or text) said in the active language."""
     return [text(value) for value in values or ()]
 
 

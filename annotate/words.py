@@ -84,6 +84,13 @@ KINDS: dict[str, dict[str, Promise]] = {
         ),
         "not computed": pgettext_lazy("stat reason", "not computed"),
     },
+    # How a clip's human consensus is formed (evaluation.scoring.agreement's report says it
+    # in English, in its JSON).
+    "consensus rule": {
+        "median of a clip's ratings, halves rounded up": pgettext_lazy(
+            "consensus rule", "median of a clip's ratings, halves rounded up"
+        ),
+    },
 }
 
 

@@ -70,7 +70,7 @@ def _rater_figure(*, rows: Sequence[Mapping[str, object]], min_kappa: float, fmt
     biases = [abs(float(row["bias"])) for row in drawn]  # type: ignore[arg-type]
     reach = max([0.5, *biases]) * 1.25
     axes.set_xlim(-reach, reach)
-    axes.set_ylim(min(-0.1, *(float(row["kappa"]) - 0.1 for row in drawn)), 1.05)  # type: ignore[arg-type]
+    axes.set_ylim(min([-0.1, *(float(row["kappa"]) - 0.1 for row in drawn)]), 1.05)  # type: ignore[arg-type]
     axes.set_xlabel(_("bias: mean of score - consensus of the others (points)"))
     axes.set_ylabel(_("quadratic-weighted kappa with the consensus"))
     left_out = len(rows) - len(drawn)

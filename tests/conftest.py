@@ -18,6 +18,17 @@ def _media_root(request, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_language_left_behind(request):
+    """A request in Chinese leaves its language active in the thread; the next test starts
+    from the default, as a new process does."""
+    yield
+    if request.config.pluginmanager.hasplugin("django"):
+        from django.utils import translation
+
+        translation.deactivate()
+
+
 @pytest.fixture
 def campaign(db):
     """A campaign open for rating."""

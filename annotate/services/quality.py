@@ -291,7 +291,8 @@ class ExamplesCsvError(QualityRefused):
             super().__init__(_("line %(line)s: %(message)s") % where)
 
 
-# Lazy: also shown on the organizer's page, in the reader's language.
+# Lazy: refusals say it in the reader's language (the organizer's page writes it out
+# with its column names as code).
 EXAMPLES_CSV_HELP = gettext_lazy(
     "columns kind,score,explanation and either clip (its id) or task,episode,team "
     "(the team's rated clip of that episode)"

@@ -23,6 +23,7 @@ from annotate.forms import (
     TaskEditForm,
     TaskForm,
     TasksCsvForm,
+    form_problems,
 )
 from annotate.guideline import render_guideline
 from annotate.models import Campaign, Task
@@ -39,9 +40,14 @@ def _refusal_into(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _problems(exc: ValidationError) -> str:
+def _problems(exc: ValidationError, form: Form | None = None) -> str:
+    """A refusal on one line; a field it names, by the form's label for it."""
     if hasattr(exc, "error_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        fields = form.fields if form is not None else {}
+        return "; ".join(
+            f"{fields[k].label if k in fields and fields[k].label else k}: {' '.join(v)}"
+            for k, v in exc.message_dict.items()
+        )
     return " ".join(exc.messages)
 
 
@@ -97,7 +103,7 @@ def campaign_state(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(
             request,
             _("The state did not change: %(problems)s")
-            % {"problems": _problems(ValidationError(form.errors))},
+            % {"problems": form_problems(form)},
         )
         return redirect("campaign-detail", slug=slug)
     try:
@@ -109,7 +115,8 @@ def campaign_state(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as exc:
         messages.error(
-            request, _("The state did not change: %(problems)s") % {"problems": _problems(exc)}
+            request,
+            _("The state did not change: %(problems)s") % {"problems": _problems(exc, form)},
         )
     else:
         messages.success(
@@ -170,7 +177,7 @@ def task_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         messages.error(
             request,
             _("%(task)s was not saved: %(problems)s")
-            % {"task": task.key, "problems": _problems(ValidationError(form.errors))},
+            % {"task": task.key, "problems": form_problems(form)},
         )
         return redirect("tasks", slug=slug)
     try:
@@ -179,7 +186,7 @@ def task_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         messages.error(
             request,
             _("%(task)s was not saved: %(problems)s")
-            % {"task": task.key, "problems": _problems(exc)},
+            % {"task": task.key, "problems": _problems(exc, form)},
         )
     else:
         messages.success(request, _("%(task)s saved.") % {"task": task.key})

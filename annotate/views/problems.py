@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from annotate.access import organizer_required
+from annotate.forms import form_problems
 from annotate.models import Campaign, ProblemReport
 from annotate.services.problems import (
     TEXT_MAX_CHARS,
@@ -32,9 +33,10 @@ class ProblemResolveForm(forms.Form):
         choices=[
             (ProblemReport.Status.FIXED, gettext_lazy("fixed: hand it out again")),
             (ProblemReport.Status.EXCLUDED, gettext_lazy("excluded: leave it out of rating")),
-        ]
+        ],
+        label=gettext_lazy("Resolution"),
     )
-    note = forms.CharField(required=False, max_length=TEXT_MAX_CHARS)
+    note = forms.CharField(required=False, max_length=TEXT_MAX_CHARS, label=gettext_lazy("Note"))
 
 
 @organizer_required
@@ -44,8 +46,7 @@ def problem_resolve_view(request: HttpRequest, slug: str, report_id: int) -> Htt
     back = reverse("adjudication", args=[campaign.slug]) + f"#problem-{report_id}"
     form = ProblemResolveForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("Not resolved: %(why)s") % {"why": problems})
+        messages.error(request, _("Not resolved: %(why)s") % {"why": form_problems(form)})
         return redirect(back)
     try:
         resolved = problem_resolve(
@@ -67,7 +68,7 @@ def problem_resolve_view(request: HttpRequest, slug: str, report_id: int) -> Htt
 
 
 class ProblemReopenForm(forms.Form):
-    reason = forms.CharField(max_length=TEXT_MAX_CHARS)
+    reason = forms.CharField(max_length=TEXT_MAX_CHARS, label=gettext_lazy("Reason"))
 
 
 @organizer_required
@@ -77,8 +78,7 @@ def problem_reopen_view(request: HttpRequest, slug: str, report_id: int) -> Http
     back = reverse("adjudication", args=[campaign.slug]) + f"#problem-{report_id}"
     form = ProblemReopenForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("Not reopened: %(why)s") % {"why": problems})
+        messages.error(request, _("Not reopened: %(why)s") % {"why": form_problems(form)})
         return redirect(back)
     try:
         reopened = problem_reopen(

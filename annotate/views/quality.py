@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.access import organizer_required
+from annotate.forms import form_problems
 from annotate.models import Campaign, PracticePassMode, QualityExample
 from annotate.notice_text import text
 from annotate.selectors import quality as selectors
@@ -33,8 +34,12 @@ SCORE_CHOICES = [(3, "3"), (2, "2"), (1, "1"), (0, "0")]
 
 
 def _problems(exc: services.QualityRefused) -> str:
+    """A refusal on one line; a field it names, by its label on the page."""
     if hasattr(exc, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(errs)}" for name, errs in exc.message_dict.items())
+        return "; ".join(
+            f"{FIELD_LABELS.get(name, name)}: {' '.join(errs)}"
+            for name, errs in exc.message_dict.items()
+        )
     return " ".join(exc.messages)
 
 
@@ -171,7 +176,9 @@ def practice_step(request: HttpRequest, slug: str, step: int) -> HttpResponse:
 
 
 class PracticeAnswerForm(forms.Form):
-    score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    score = forms.TypedChoiceField(
+        choices=SCORE_CHOICES, coerce=int, label=gettext_lazy("Your score")
+    )
 
 
 @login_required
@@ -198,24 +205,50 @@ def practice_answer(request: HttpRequest, slug: str, step: int) -> HttpResponse:
 class ExampleMarkForm(forms.Form):
     clip = forms.IntegerField(min_value=1, label=gettext_lazy("Clip id"))
     # The stored value, shown in the reader's language.
-    kind = forms.ChoiceField(choices=[(kind, WORDS[kind]) for kind in QualityExample.Kind.values])
-    score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int)
+    kind = forms.ChoiceField(
+        choices=[(kind, WORDS[kind]) for kind in QualityExample.Kind.values],
+        label=gettext_lazy("Kind"),
+    )
+    score = forms.TypedChoiceField(
+        choices=SCORE_CHOICES, coerce=int, label=gettext_lazy("True score")
+    )
     explanation = forms.CharField(
         required=False,
         max_length=services.EXPLANATION_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
+        label=gettext_lazy("Explanation (shown after a practice answer)"),
     )
 
 
 class QualitySettingsForm(forms.Form):
-    practice_pass_count = forms.IntegerField(min_value=0, max_value=services.PASS_COUNT_MAX)
+    practice_pass_count = forms.IntegerField(
+        min_value=0,
+        max_value=services.PASS_COUNT_MAX,
+        label=gettext_lazy("Right practice answers needed (0: all)"),
+    )
     practice_pass_mode = forms.ChoiceField(
         choices=[
             (PracticePassMode.EXACT, gettext_lazy("exact score")),
             (PracticePassMode.WITHIN_ONE, gettext_lazy("within one point")),
-        ]
+        ],
+        label=gettext_lazy("Right means"),
     )
-    gold_every = forms.IntegerField(min_value=0, max_value=services.GOLD_EVERY_MAX)
+    gold_every = forms.IntegerField(
+        min_value=0,
+        max_value=services.GOLD_EVERY_MAX,
+        label=gettext_lazy("One gold clip per this many real clips (0: none)"),
+    )
+
+
+# The fields a service's refusal may name (its keys), as the page calls them.
+FIELD_LABELS = {
+    "step": gettext_lazy("Step"),
+    **{
+        name: field.label
+        for form in (ExampleMarkForm, QualitySettingsForm)
+        for name, field in form.base_fields.items()
+    },
+}
 
 
 def _back(slug: str) -> HttpResponse:
@@ -251,7 +284,6 @@ def quality(request: HttpRequest, slug: str) -> HttpResponse:
         "qualifications": selectors.qualification_overview(campaign=campaign),
         "gold_loads": selectors.gold_loads(campaign=campaign),
         "accuracy": [(names.get(user_id, user_id), row) for user_id, row in accuracy.items()],
-        "csv_help": services.EXAMPLES_CSV_HELP,
     }
     return render(request, "annotate/quality_campaign.html", context)
 
@@ -262,8 +294,9 @@ def quality_settings(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     form = QualitySettingsForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("Nothing changed: %(problems)s") % {"problems": problems})
+        messages.error(
+            request, _("Nothing changed: %(problems)s") % {"problems": form_problems(form)}
+        )
         return _back(slug)
     services.quality_settings_update(campaign=campaign, **form.cleaned_data)
     messages.success(request, _("Quality settings saved."))
@@ -276,8 +309,7 @@ def example_mark(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     form = ExampleMarkForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("Not marked: %(problems)s") % {"problems": problems})
+        messages.error(request, _("Not marked: %(problems)s") % {"problems": form_problems(form)})
         return _back(slug)
     data = form.cleaned_data
     try:

@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import services
+from annotate.forms import form_problems
 from annotate.marks import MAX_MARKS, mark_choices
 from annotate.models import Assignment, Campaign, MediaAsset, ProblemReport
 from annotate.rubric import ANSWERS_BY_SCORE, rubric_json
@@ -26,17 +28,33 @@ from annotate.services.problems import TEXT_MAX_CHARS, ProblemRefused, problem_r
 
 class RatingForm(forms.Form):
     # Read like the API reads it: "3", " 3 " and "3.0" are 3; "3.5" and "4" are refused.
-    score = forms.IntegerField(required=False, min_value=0, max_value=3)
-    final_state = forms.NullBooleanField(required=False)
-    clean = forms.NullBooleanField(required=False)
-    motion = forms.NullBooleanField(required=False)
-    comment = forms.CharField(required=False, max_length=5000)
-    time_on_page_s = forms.FloatField(required=False, min_value=0)
-    watched_reference = forms.FloatField(required=False, min_value=0, max_value=1)
-    watched_generated = forms.FloatField(required=False, min_value=0, max_value=1)
-    idempotency_key = forms.CharField(required=False, max_length=100)
+    score = forms.IntegerField(
+        required=False, min_value=0, max_value=3, label=gettext_lazy("Score")
+    )
+    final_state = forms.NullBooleanField(
+        required=False, label=gettext_lazy("Final object state as in the reference")
+    )
+    clean = forms.NullBooleanField(required=False, label=gettext_lazy("Clean episode"))
+    motion = forms.NullBooleanField(
+        required=False, label=gettext_lazy("Arm motion as in the reference")
+    )
+    comment = forms.CharField(required=False, max_length=5000, label=gettext_lazy("Comment"))
+    time_on_page_s = forms.FloatField(
+        required=False, min_value=0, label=gettext_lazy("Time on the page")
+    )
+    watched_reference = forms.FloatField(
+        required=False, min_value=0, max_value=1, label=gettext_lazy("Reference watched")
+    )
+    watched_generated = forms.FloatField(
+        required=False, min_value=0, max_value=1, label=gettext_lazy("Generated clip watched")
+    )
+    idempotency_key = forms.CharField(
+        required=False, max_length=100, label=gettext_lazy("Form key")
+    )
     # The break-point marks as JSON, [{"t": seconds, "label": name}] (annotate/marks.py).
-    marks = forms.CharField(required=False, max_length=5000, strip=True)
+    marks = forms.CharField(
+        required=False, max_length=5000, strip=True, label=gettext_lazy("Break-point marks")
+    )
 
     def clean_marks(self) -> list | None:
         text = self.cleaned_data.get("marks") or ""
@@ -45,12 +63,16 @@ class RatingForm(forms.Form):
         try:
             return json.loads(text)
         except ValueError as exc:
-            raise forms.ValidationError("the marks are not readable JSON") from exc
+            raise forms.ValidationError(_("the marks are not readable JSON")) from exc
 
 
 class ProblemReportForm(forms.Form):
-    reason = forms.ChoiceField(choices=ProblemReport.Reason.choices)
-    text = forms.CharField(required=False, max_length=TEXT_MAX_CHARS)
+    reason = forms.ChoiceField(
+        choices=ProblemReport.Reason.choices, label=gettext_lazy("What is wrong")
+    )
+    text = forms.CharField(
+        required=False, max_length=TEXT_MAX_CHARS, label=gettext_lazy("In your words")
+    )
 
 
 def media_info(asset: MediaAsset) -> dict:
@@ -250,8 +272,9 @@ def rate_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
         return _go_next(request, assignment.campaign, done=assignment.pk)
     form = RatingForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("The rating was not saved: %(why)s") % {"why": problems})
+        messages.error(
+            request, _("The rating was not saved: %(why)s") % {"why": form_problems(form)}
+        )
         return _go(request, reverse("rate", args=[assignment.pk]))
     data = {name: value for name, value in form.cleaned_data.items() if value is not None}
     data.pop("idempotency_key", None)
@@ -282,8 +305,9 @@ def rate_problem(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = _own_assignment(request, assignment_id)
     form = ProblemReportForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, _("The report was not sent: %(why)s") % {"why": problems})
+        messages.error(
+            request, _("The report was not sent: %(why)s") % {"why": form_problems(form)}
+        )
         return redirect("rate", assignment_id=assignment.pk)
     try:
         problem_report(

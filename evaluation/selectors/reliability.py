@@ -141,8 +141,8 @@ def reliability_ratings(*, campaign: Campaign) -> pd.DataFrame:
         "user_id",
     ]
     frame = pd.DataFrame(records, columns=columns)
-    frame["counted"] = frame["counted"].astype(bool)
-    return frame
+    # Typed even with no row: a campaign nobody has rated yet has an empty report.
+    return frame.astype({"score": "int64", "counted": bool, "user_id": "int64"})
 
 
 def gold_scores(*, campaign: Campaign) -> dict[int, GoldScore]:

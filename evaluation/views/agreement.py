@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from annotate.access import organizer_required
+from annotate.forms import form_problems
 from annotate.models import Campaign
 from annotate.selectors.marks import ClipMark, clip_marks, marks_config
 from annotate.views.rating import media_info
@@ -71,19 +72,20 @@ PER_TASK_TEAM_STATS = {"pearson": "Pearson", "spearman": "Spearman", "kendall_ta
 
 
 class AgreementQueryForm(forms.Form):
-    run = forms.CharField(
-        required=False, help_text=f"A judge run id, or {HUMANS_ONLY!r} for the humans alone."
-    )
+    # A judge run id, or HUMANS_ONLY for the humans alone.
+    run = forms.CharField(required=False, label=gettext_lazy("Judge run"))
     boot = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=agreement_selectors.MAX_RESAMPLES,
-        label="Bootstrap resamples",
+        label=gettext_lazy("Bootstrap resamples"),
     )
-    compute = forms.BooleanField(required=False)
+    compute = forms.BooleanField(required=False, label=gettext_lazy("Compute now"))
     # What the report can put back to show its effect (quality review).
-    with_excluded = forms.BooleanField(required=False, label="With excluded raters")
-    with_gold = forms.BooleanField(required=False, label="With gold checks")
+    with_excluded = forms.BooleanField(
+        required=False, label=gettext_lazy("With excluded raters")
+    )
+    with_gold = forms.BooleanField(required=False, label=gettext_lazy("With gold checks"))
 
     def clean_run(self) -> str:
         value = self.cleaned_data["run"].strip()
@@ -126,9 +128,7 @@ class BadQuery(Exception):
 def _query(request: HttpRequest, campaign: Campaign) -> Query:
     form = AgreementQueryForm(request.GET)
     if not form.is_valid():
-        raise BadQuery(
-            "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
-        )
+        raise BadQuery(form_problems(form))
     data = form.cleaned_data
     try:
         if data["run"] == HUMANS_ONLY:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
@@ -13,15 +14,20 @@ from evaluation import exports as export_files
 from evaluation.scoring import DISPLAY_DECIMALS, ScoringInputError
 from evaluation.selectors.reliability import exclusion_notes
 
-# What each file holds, in the reader's language (the files keep their English columns).
+# What each file holds, in the reader's language (the files keep their English columns,
+# named as code).
 EXPORT_LABELS = {
     "rankings": gettext_lazy(
         "Rankings: rank, team, final score, interval, rank probability, coverage, "
         "per-task scores with N3/N2/N1/N0, missing and N_total"
     ),
-    "ratings": gettext_lazy(
-        "Ratings: one row per rating, raters as pseudonyms; score is the one that "
-        "counts (an adjudicated score where adjudicated), rater_score the rater's own"
+    # Safe: our own text and its translation, the column names in <code>.
+    "ratings": mark_safe(
+        gettext_lazy(
+            "Ratings: one row per rating, raters as pseudonyms; <code>score</code> is the one "
+            "that counts (an adjudicated score where adjudicated), <code>rater_score</code> "
+            "the rater's own"
+        )
     ),
     "episodes": gettext_lazy("Episodes: the rated set, for an offline re-ranking"),
 }

@@ -36,8 +36,10 @@ def judge_choices() -> list[tuple[str, str]]:
 
 
 class JudgeRunForm(forms.Form):
-    judge = forms.ChoiceField()
-    chunk_size = forms.IntegerField(min_value=1, max_value=MAX_CHUNK_SIZE, initial=8)
+    judge = forms.ChoiceField(label=gettext_lazy("Judge"))
+    chunk_size = forms.IntegerField(
+        min_value=1, max_value=MAX_CHUNK_SIZE, initial=8, label=gettext_lazy("Clips per chunk")
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,8 +47,8 @@ class JudgeRunForm(forms.Form):
 
 
 class CalibrateForm(forms.Form):
-    judge = forms.ChoiceField()
-    seed = forms.IntegerField(initial=0)
+    judge = forms.ChoiceField(label=gettext_lazy("Judge"))
+    seed = forms.IntegerField(initial=0, label=gettext_lazy("Seed"))
     l2 = forms.FloatField(
         required=False,
         min_value=L2_MIN,

@@ -6,6 +6,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from annotate.access import organizer_required
@@ -17,9 +18,14 @@ from evaluation.selectors.reliability import exclusion_effect
 
 
 class ComparisonForm(forms.Form):
-    candidate = forms.ChoiceField()
-    incumbent = forms.ChoiceField()
-    margin = forms.FloatField(min_value=0.0, max_value=float(SCORE_MAX), initial=0.0)
+    candidate = forms.ChoiceField(label=gettext_lazy("Candidate"))
+    incumbent = forms.ChoiceField(label=gettext_lazy("Incumbent"))
+    margin = forms.FloatField(
+        min_value=0.0,
+        max_value=float(SCORE_MAX),
+        initial=0.0,
+        label=gettext_lazy("Margin (points on the 0-3 scale)"),
+    )
 
     def __init__(self, *args, teams: list[str], **kwargs) -> None:
         """``teams`` best first: the form opens on the first against the second."""

@@ -34,6 +34,11 @@ CONTENT_TYPES = {
 }
 
 
+# Every field has a label in the reader's language: Django's own default is the field's
+# Python name, in English ("Reason", "Flag fast ratio").
+REASON_LABEL = gettext_lazy("Reason")
+
+
 class ExcludeForm(forms.Form):
     rater = forms.CharField(max_length=150, label=gettext_lazy("Rater (username or pseudonym)"))
     since = forms.DateTimeField(
@@ -42,24 +47,46 @@ class ExcludeForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     reason = forms.CharField(
-        max_length=review.REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+        label=REASON_LABEL,
+        max_length=review.REASON_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        max_length=review.REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+        label=REASON_LABEL,
+        max_length=review.REASON_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class DecisionForm(ReasonForm):
-    score = forms.TypedChoiceField(choices=[(s, s) for s in range(4)], coerce=int)
+    score = forms.TypedChoiceField(
+        label=gettext_lazy("Score"), choices=[(s, s) for s in range(4)], coerce=int
+    )
 
 
 class ExtraRaterForm(forms.Form):
     reason = forms.CharField(
-        required=False, max_length=review.REASON_MAX_CHARS, widget=forms.TextInput()
+        label=REASON_LABEL,
+        required=False,
+        max_length=review.REASON_MAX_CHARS,
+        widget=forms.TextInput(),
     )
+
+
+# The name of each setting of review.THRESHOLD_RANGES on the page; the model's help text
+# (Campaign) says how it is used.
+THRESHOLD_LABELS = {
+    "reliability_min_clips": gettext_lazy("Fewest rated clips to flag a rater"),
+    "flag_fast_ratio": gettext_lazy("Fast: time per clip under (× the pair's duration)"),
+    "flag_min_kappa": gettext_lazy("Disagrees: kappa with the consensus under"),
+    "flag_straight_line_share": gettext_lazy("Straight line: share of one score at least"),
+    "flag_min_gold_accuracy": gettext_lazy("Gold: share of gold clips right under"),
+    "flag_gold_min_clips": gettext_lazy("Gold: fewest rated gold clips"),
+    "adjudication_range": gettext_lazy("Adjudication: ratings spanning at least (points)"),
+}
 
 
 class ThresholdsForm(forms.Form):
@@ -73,7 +100,7 @@ class ThresholdsForm(forms.Form):
             self.fields[name] = field_class(
                 min_value=low,
                 max_value=high,
-                label=name,
+                label=THRESHOLD_LABELS[name],
                 help_text=Campaign._meta.get_field(name).help_text,
             )
 
@@ -223,7 +250,10 @@ def _adjudication_action(request: HttpRequest, slug: str, clip_id: int, *, form_
     campaign = get_object_or_404(Campaign, slug=slug)
     form = form_class(request.POST)
     if not form.is_valid():
-        problem = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        problem = "; ".join(
+            f"{form[k].label if k in form.fields else k}: {' '.join(v)}"
+            for k, v in form.errors.items()
+        )
         return _adjudication_page(request, campaign, 400, error=problem, error_clip=clip_id)
     try:
         act(campaign, form.cleaned_data)

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, Episode, Task, Team
+from annotate.notice_text import text
 from annotate.selectors.assignments import (
     annotator_candidates,
     assignment_progress,
@@ -216,7 +217,7 @@ def test_adding_annotators_before_the_first_plan_only_fills_the_roster():
 def test_adding_an_annotator_to_a_planned_campaign_plans_only_what_is_missing():
     built = build_campaign(annotators=2)
     first = assignment_plan_apply(campaign=built.campaign)
-    assert any("2 of 3 raters" in warning for warning in first.warnings)
+    assert any("2 of 3 raters" in text(warning) for warning in first.warnings)
     stored = set(Assignment.objects.values_list("pk", "annotator_id", "clip_id"))
 
     third = UserFactory(username="third")
@@ -268,7 +269,7 @@ def test_move_takes_pending_work_only_and_respects_team_membership():
     of_own_team = [row for row in pending if row.clip.submission.team_id == receiver_team.pk]
     assert result.moved == len(pending) - len(of_own_team) > 0
     assert len(result.blocked) == len(of_own_team) > 0
-    assert all("belongs to team" in blocked.reason for blocked in result.blocked)
+    assert all("belongs to team" in text(blocked.reason) for blocked in result.blocked)
     assert Assignment.objects.get(pk=mine[0].pk).annotator_id == leaver.pk
     assert Assignment.objects.get(pk=mine[1].pk).annotator_id == leaver.pk
     moved = Assignment.objects.filter(annotator=receiver)

@@ -18,6 +18,7 @@ from annotate.models import (
     Submission,
     Team,
 )
+from annotate.notice_text import text
 from annotate.selectors import current_clips
 from annotate.services import (
     ImportRefused,
@@ -38,6 +39,11 @@ def reference(campaign, tmp_path):
     write_reference_tree(tmp_path / "ref", "single", episodes=(0, 1, 2))
     reference_import(campaign=campaign, path=tmp_path / "ref")
     return campaign
+
+
+def said(notes) -> dict[str, str]:
+    """(name, notice) pairs of a report, as an English reader reads them."""
+    return {name: text(reason) for name, reason in notes}
 
 
 def rated_keys(campaign) -> dict[str, list[str]]:
@@ -215,7 +221,7 @@ def test_a_rated_reference_is_not_replaced_and_an_unrated_one_is_kept_in_history
 
     report = reference_import(campaign=campaign, path=tmp_path / "new")
 
-    assert dict(report.rejected) == {
+    assert said(report.rejected) == {
         "task1/episode_0.mp4": "task1/episode_0 already has 2 rating(s) made against its "
         "current reference, which is therefore not replaced"
     }
@@ -224,7 +230,7 @@ def test_a_rated_reference_is_not_replaced_and_an_unrated_one_is_kept_in_history
     assert after["episode_0"] == before["episode_0"]
     assert after["episode_1"] != before["episode_1"]
     [replaced] = report.replaced
-    assert replaced[0] == "task1/episode_1" and before["episode_1"][:12] in replaced[1]
+    assert replaced[0] == "task1/episode_1" and before["episode_1"][:12] in text(replaced[1])
     history = ReferenceReplacement.objects.get()
     assert (history.previous.sha256, history.replaced_by.sha256) == (
         before["episode_1"],
@@ -248,7 +254,7 @@ def test_an_episode_given_twice_is_rejected_naming_both_files(reference, tmp_pat
     report = submission_import(campaign=reference, team_name="aurora", path=tmp_path / "sub")
 
     reason = "task1/episode_0 is given more than once: test/task1/episode_0.mp4, train/task1/episode_0.mp4"
-    assert dict(report.rejected) == {
+    assert said(report.rejected) == {
         "test/task1/episode_0.mp4": reason,
         "train/task1/episode_0.mp4": reason,
     }
@@ -263,9 +269,9 @@ def test_a_reference_episode_in_two_layouts_is_rejected_naming_both_files(campai
     report = reference_import(campaign=campaign, path=tmp_path / "ref")
 
     names = {"task1/episode_0/cam_high.mp4", "task1/videos/cam_high/episode_0.mp4"}
-    assert set(dict(report.rejected)) == names
+    assert set(said(report.rejected)) == names
     assert all(
-        reason.startswith("task1/episode_0 is given more than once: ")
+        text(reason).startswith("task1/episode_0 is given more than once: ")
         for _, reason in report.rejected
     )
     assert report.accepted == ["task1/episode_1"]
@@ -278,7 +284,7 @@ def test_a_path_longer_than_the_stored_name_is_rejected_by_name(reference, tmp_p
 
     report = submission_import(campaign=reference, team_name="aurora", path=tmp_path / "sub")
 
-    assert dict(report.rejected) == {
+    assert said(report.rejected) == {
         f"{deep}/task1/episode_0.mp4": "path inside the upload has 322 characters, at most 255"
     }
     assert report.accepted == ["task1/episode_1"]
@@ -334,7 +340,7 @@ def test_a_job_with_a_bad_archive_ends_failed_naming_the_member(
     job = post_import(staff_api, archive)
 
     assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
-    assert "task1 is both a file and the folder of task1/episode_0.mp4" in job.error
+    assert "task1 is both a file and the folder of task1/episode_0.mp4" in text(job.error)
     assert uploads_left(settings) == []
     assert not Submission.objects.exists()
 
@@ -367,10 +373,10 @@ def test_a_file_that_cannot_be_stored_is_rejected_and_the_job_ends(reference, tm
     job = import_job_run(job_id=job.pk)
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.error == "no file was accepted; nothing was written"
+    assert text(job.error) == "no file was accepted; nothing was written"
     [rejected] = job.report["rejected"]
     assert rejected["file"] == "test/task1/episode_0.mp4"
-    assert rejected["reason"].startswith("could not be processed")
+    assert text(rejected["reason"]).startswith("could not be processed")
 
 
 def encrypted_zip(target: Path, clip: bytes) -> Path:
@@ -392,7 +398,7 @@ def test_a_job_on_an_archive_zipfile_cannot_open_ends_failed_naming_the_member(
     job = post_import(staff_api, archive)
 
     assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
-    assert job.error == "archive member task1/episode_0.mp4 is encrypted"
+    assert text(job.error) == "archive member task1/episode_0.mp4 is encrypted"
     assert not Submission.objects.exists()
 
 
@@ -409,7 +415,7 @@ def test_a_job_redelivered_after_its_worker_died_ends_failed(reference, tmp_path
     job = import_job_run(job_id=job.pk)
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.error == "the worker running this import stopped; nothing was written"
+    assert text(job.error) == "the worker running this import stopped; nothing was written"
     assert not Submission.objects.exists()
 
 

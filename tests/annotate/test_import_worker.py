@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from annotate.models import ImportJob, Submission
+from annotate.notice_text import text
 from annotate.services import reference_import
 from tests.evaluation import test_celery_worker
 from tests.evaluation.test_celery_worker import (  # noqa: F401 - fixtures
@@ -118,6 +119,6 @@ def test_an_import_whose_worker_is_killed_ends_failed_when_redelivered(campaign,
     wait_for(lambda: status(job) != "running", what="the redelivered import to end")
     job.refresh_from_db()
     assert job.status == "failed" and job.finished_at is not None
-    assert job.error == "the worker running this import stopped; nothing was written"
+    assert text(job.error) == "the worker running this import stopped; nothing was written"
     assert not Submission.objects.exists()
     assert not upload.exists()

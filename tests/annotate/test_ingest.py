@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from annotate.models import Clip, Episode, MediaAsset, Submission, Task
+from annotate.notice_text import text
 from annotate.services import ImportRefused, reference_import, submission_import
 from tests.videos import (
     rotate_video,
@@ -28,6 +29,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def stored_files(settings) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def said(notes) -> dict[str, str]:
+    """(name, notice) pairs of a report, as an English reader reads them."""
+    return {name: text(reason) for name, reason in notes}
 
 
 @pytest.mark.parametrize("layout", ["single", "per_episode", "training"])
@@ -94,7 +100,7 @@ def test_submission_with_split_folder_skips_debug_hidden_and_non_videos(campaign
     report = submission_import(campaign=campaign, team_name="aurora", path=sub)
 
     assert sorted(report.accepted) == ["task1/episode_0", "task1/episode_1"]
-    skipped = dict(report.skipped)
+    skipped = said(report.skipped)
     assert skipped["test/task1/concat_episode_0.mp4"].startswith("debug file")
     assert skipped["test/task1/.DS_Store"] == "hidden file"
     assert skipped["test/task1/notes.txt"] == "not a video"
@@ -144,7 +150,7 @@ def test_every_rejection_reason_is_reported(reference, tmp_path, settings):
 
     report = submission_import(campaign=reference, team_name="borealis", path=tmp_path / "sub")
 
-    reasons = dict(report.rejected)
+    reasons = said(report.rejected)
     assert report.accepted == ["task1/episode_5"]
     assert reasons["task1/episode_0.mp4"].startswith("does not decode")
     assert reasons["task1/episode_1.mp4"] == "no video stream"
@@ -161,7 +167,7 @@ def test_zero_frame_video_is_refused_as_such(reference, tmp_path):
     with pytest.raises(ImportRefused, match="no file was accepted") as refused:
         submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
     assert refused.value.report.accepted == []
-    assert dict(refused.value.report.rejected)["task1/episode_0.mp4"] == "no frames"
+    assert said(refused.value.report.rejected)["task1/episode_0.mp4"] == "no frames"
 
 
 def test_strict_import_with_a_rejection_writes_nothing(reference, tmp_path, settings):
@@ -307,20 +313,22 @@ def test_an_image_named_mp4_is_no_clip_and_no_camera(
     clips = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
     references = reference_import(campaign=reference, path=cameras)
 
-    reason = dict(clips.rejected)["task1/episode_1.mp4"]
+    reason = said(clips.rejected)["task1/episode_1.mp4"]
     assert reason.startswith(f"not a video container: FFmpeg reads it as {ffmpeg_name}_pipe")
     assert "(an image)" in reason
     assert clips.accepted == ["task1/episode_0"] and references.accepted == ["task1/episode_0"]
     ((name, camera_reason),) = references.rejected
     assert "task1/episode_1/cam_left_wrist.mp4" in name
-    assert camera_reason.startswith("task1/episode_1/cam_left_wrist.mp4: not a video container")
+    assert text(camera_reason).startswith(
+        "task1/episode_1/cam_left_wrist.mp4: not a video container"
+    )
 
 
 def test_a_one_frame_video_is_refused(reference, tmp_path):
     write_video(tmp_path / "sub/task1/episode_0.mp4", width=144, height=48)
     write_video(tmp_path / "sub/task1/episode_1.mp4", width=144, height=48, frames=1)
     report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
-    assert dict(report.rejected) == {
+    assert said(report.rejected) == {
         "task1/episode_1.mp4": "a single frame: a still image, not a video"
     }
 
@@ -334,7 +342,7 @@ def test_frames_under_the_minimum_size_are_refused_at_the_probe(
 
     report = submission_import(campaign=reference, team_name="t", path=tmp_path / "sub")
 
-    assert dict(report.rejected) == {
+    assert said(report.rejected) == {
         "task1/episode_1.avi": f"declared resolution {width}x{height} is under the minimum "
         "of 16x16 pixels"
     }
@@ -442,5 +450,5 @@ def test_cameras_too_wide_side_by_side_are_refused_before_compositing(campaign, 
 
     ((names, reason),) = report.rejected
     assert names.count("cam_") == 3
-    assert reason.startswith("side-by-side composite resolution 12000x16 is over the limit")
+    assert text(reason).startswith("side-by-side composite resolution 12000x16 is over the limit")
     assert report.accepted == ["task1/episode_1"]

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from annotate.models import Assignment, ImportJob
+from annotate.notice_text import text
 from tests.factories import (
     AssignmentFactory,
     CampaignFactory,
@@ -77,7 +78,7 @@ def test_import_detail_lists_the_files_and_the_reasons(staff_client, imported):
     reason = dict((r["file"], r["reason"]) for r in job.report["rejected"])[
         "test/task1/episode_2.mp4"
     ]
-    assert "<code>test/task1/episode_2.mp4</code>" in rejected and reason in rejected
+    assert "<code>test/task1/episode_2.mp4</code>" in rejected and text(reason) in rejected
     skipped = html[html.index('id="skipped"') : html.index('id="accepted"')]
     assert "<code>test/task1/concat_episode_0.mp4</code>" in skipped and "debug file" in skipped
     accepted = html[html.index('id="accepted"') :]
@@ -101,10 +102,10 @@ def test_a_refused_command_import_is_recorded_as_failed(staff_client, imported, 
         )
     job = ImportJob.objects.filter(campaign=imported).latest("pk")
     assert (job.status, job.origin, job.team_name) == ("failed", "command", "borealis")
-    assert "strict" in job.error and job.finished_at is not None
+    assert "strict" in text(job.error) and job.finished_at is not None
     assert [r["file"] for r in job.report["rejected"]] == ["task1/episode_1.mp4"]
     html = staff_client.get(reverse("import-detail", args=[imported.slug, job.pk])).content.decode()
-    assert job.error in html and "Nothing of this import was written" in html
+    assert text(job.error) in html and "Nothing of this import was written" in html
 
 
 @pytest.mark.django_db(transaction=True)

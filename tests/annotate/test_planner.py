@@ -12,7 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotate.notice import Notice
 from annotate.planner import (
+    MOVE_RECEIVER_CELL_FULL,
+    MOVE_RECEIVER_IN_TEAM,
+    MOVE_RECEIVER_RATES_CLIP,
     Annotator,
     Cell,
     Plan,
@@ -133,10 +137,9 @@ def test_short_cells_and_unrated_clips_are_reported(case: dict) -> None:
     raters = plan.cell_raters()
     counts = plan.clip_rating_counts()
     for cell in case["cells"]:
-        label = f"team {cell.team!r}, task {cell.task!r}"
         short = cell.clips and len(raters.get(cell.key, ())) < case["raters_per_cell"]
         unrated = any(counts.get(clip, 0) == 0 for clip in cell.clips)
-        mentioned = any(w.startswith(label) for w in plan.warnings)
+        mentioned = any((w.params["team"], w.params["task"]) == cell.key for w in plan.warnings)
         assert mentioned == bool(short or unrated)
 
 
@@ -405,10 +408,13 @@ def test_reassign_moves_only_what_the_rules_allow() -> None:
     assert [m.clip for m in result.moves] == ["c1"]
     assert {m.to_annotator for m in result.moves} == {"b"}
     reasons = {b.clip: b.reason for b in result.blocked}
-    assert "already rates" in reasons["c0"]
-    assert "already has 2 clips" in reasons["c2"]
-    assert "belongs to team 'u'" in reasons["d1"]
-    assert "already has 2 clips" in reasons["x9"]
+    full = {"annotator": "b", "cap": 2, "team": "t"}
+    assert reasons == {
+        "c0": Notice(MOVE_RECEIVER_RATES_CLIP, {"annotator": "b"}),
+        "c2": Notice(MOVE_RECEIVER_CELL_FULL, {**full, "task": "k"}),
+        "d1": Notice(MOVE_RECEIVER_IN_TEAM, {"annotator": "b", "team": "u"}),
+        "x9": Notice(MOVE_RECEIVER_CELL_FULL, {**full, "task": "k2"}),
+    }
 
 
 def test_reassign_rejects_clips_not_held_and_self_moves() -> None:

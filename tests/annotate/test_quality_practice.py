@@ -549,7 +549,8 @@ def test_the_organizer_page_marks_unmarks_and_sets_the_pass_mark(staff_client):
         {"clip": setup.spare_clips[0], "kind": "practice", "score": 2},
         follow=True,
     )
-    assert "Not marked: explanation" in response.content.decode()
+    # The refused field is named by its label on the page, not by its Python name.
+    assert "Not marked: Explanation (shown after a practice answer)" in response.content.decode()
 
 
 def test_a_locked_campaign_asks_for_no_practice(client):

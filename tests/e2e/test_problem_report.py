@@ -1,5 +1,6 @@
 """A problem report in a real Chromium, by keyboard alone: p, a reason, words, Enter; the next
-pair follows; the organizer sees the report on the adjudication page and hands it out again."""
+pair follows; the organizer sees the report on the adjudication page and hands it out again,
+then reopens that resolution with a reason, and the pair waits for the organizer again."""
 
 from __future__ import annotations
 
@@ -84,3 +85,31 @@ def test_a_broken_pair_is_reported_by_keyboard_and_comes_back_once_fixed(
     assert report.status == "fixed"
     first.refresh_from_db()
     assert (first.status, first.started_at) == (Assignment.Status.PENDING, None)
+
+    # Reopened from the page, with a reason: the pair is held again, its history shown.
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    organizer = context.new_page()
+    try:
+        log_in(organizer, base, *DEMO_ORGANIZER, lands_on="/organize/")
+        organizer.goto(f"{base}/organize/{demo_campaign.slug}/adjudication/#problems")
+        item = organizer.locator(f"#problem-{report.pk}")
+        item.locator(".problem-reopen input[name=reason]").fill("the new file is black too")
+        item.locator(".problem-reopen button").click()
+        organizer.wait_for_load_state()
+        assert "Reopened" in organizer.inner_text(".messages")
+        item = organizer.locator(f"#problem-{report.pk}")
+        assert item.get_attribute("data-status") == "open"
+        item.locator(".problem-history summary").click()
+        history = item.locator(".problem-history li")
+        assert [history.nth(i).get_attribute("data-kind") for i in range(2)] == [
+            "fixed",
+            "reopened",
+        ]
+        assert "the new file is black too" in history.nth(1).inner_text()
+        organizer.screenshot(path=str(artifacts / "problem-reopened.png"), full_page=True)
+    finally:
+        context.close()
+    report.refresh_from_db()
+    assert report.status == "open"
+    page.goto(f"{base}/rate/{first.pk}/")
+    assert "waits for the organizer" in page.content()

@@ -25,6 +25,7 @@ from schemathesis.checks import (
 
 from annotate.models import Assignment, ImportJob, Submission
 from annotate.services import api_token_issue
+from annotate.services.problems import problem_report
 from annotate.services.review import rater_exclude
 from demo.campaign import demo_ratings_simulate
 
@@ -63,6 +64,9 @@ def _real_rows(campaign) -> dict[str, list]:
         reason="a row for the lift endpoint",
         by=None,
     )
+    # A problem report, for the endpoints that resolve and reopen one.
+    reported = annotator_assignments.last()
+    report = problem_report(assignment=reported, user=reported.annotator, reason="black_frames")
     return {
         "slug": [campaign.slug],
         "run_id": [run.pk],
@@ -80,6 +84,7 @@ def _real_rows(campaign) -> dict[str, list]:
             .distinct()[:5]
         ),
         "exclusion_id": [exclusion.pk],
+        "report_id": [report.pk],
         "team_id": list(campaign.teams.values_list("pk", flat=True)),
     }
 

@@ -24,6 +24,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotate.models import Campaign, Clip, Episode, MediaAsset, Submission, Task, Team
+from annotate.notice_text import text
 from annotate.services import ImportRefused, reference_import, submission_import
 from tests.videos import write_audio_only, write_reference_tree, write_video, write_zero_frames
 
@@ -143,7 +144,7 @@ def reason_for(report, name: str) -> str:
     reasons = dict(report.rejected)
     assert name in reasons, report.rejected
     # A reference names the camera file in front of the reason.
-    return reasons[name].removeprefix(f"{name}: ")
+    return text(reasons[name]).removeprefix(f"{name}: ")
 
 
 @pytest.mark.django_db

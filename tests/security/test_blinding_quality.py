@@ -197,3 +197,68 @@ def test_gold_clips_and_the_practice_round_give_nothing_away(world):
     assert not crawl.leaks, f"{len(crawl.leaks)} leaks in {len(crawl.seen)} URLs:\n" + "\n".join(
         crawl.leaks
     )
+
+
+# Drawn anew for every response: a form's CSRF token and a rating form's idempotency key.
+PER_RESPONSE = re.compile(
+    r'(csrfmiddlewaretoken" value=|"csrf_token": |csrftoken=|idempotency_key" id="f-idempotency'
+    r'-key" value=|"idempotency_key": )"?[A-Za-z0-9]+'
+)
+
+
+def _annotator_views(client: Client, assignments: list[Assignment]) -> dict[str, str]:
+    """Everything the annotator reads about their work, per-response tokens blanked."""
+    urls = [reverse("queue"), reverse("api-my-queue"), reverse("api-my-ratings")]
+    urls += [reverse("rate", args=[a.pk]) for a in assignments]
+    views = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        views[url] = PER_RESPONSE.sub(r"\1", response.content.decode())
+    return views
+
+
+def test_an_annotators_pages_and_counts_do_not_change_when_the_gold_flags_go(world):
+    """Gold rows are ordinary work to their annotator: the queue, its counts ("n of 10"),
+    every rating page and the annotator API read the same, byte for byte, once the very
+    same rows are plain work; so no count anywhere differs by the number of gold clips."""
+    campaign, annotator = world.campaign, world.users["annotator"]
+    held = set(Assignment.objects.filter(annotator=annotator).values_list("clip_id", flat=True))
+    free = [
+        clip.pk
+        for clip in current_clips(campaign=campaign).order_by("pk")
+        if clip.pk not in held and clip.asset.status == "ready"
+    ]
+    for clip_id, score in zip(free[:3], (3, 2, 0), strict=True):
+        quality_services.quality_example_mark(
+            campaign=campaign, clip_id=clip_id, kind="gold", score=score, explanation=GOLD_WHY
+        )
+    quality_services.quality_settings_update(campaign=campaign, gold_every=2)
+    quality_services.gold_plan_apply(campaign=campaign)
+    mine = list(Assignment.objects.filter(annotator=annotator).order_by("order_key", "pk"))
+    gold = [a for a in mine if a.gold]
+    regular = [a for a in mine if not a.gold]
+    assert len(gold) >= 2 and len(regular) >= 2
+    client = Client()
+    client.force_login(annotator)
+    for assignment in (gold[0], regular[0]):  # a rated gold check and a rated clip
+        response = client.post(
+            reverse("api-my-rating", args=[assignment.pk]),
+            {"score": 2, "final_state": True, "clean": False, **WATCHED},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+
+    # Each queue counts every row it holds, gold or not: "n of N" is the queue's own size.
+    queue = client.get(reverse("api-my-queue")).json()["results"]
+    total = sum(task["total"] for item in queue for task in item["tasks"])
+    assert total == len(mine) and len(mine) > len(regular)
+
+    _annotator_views(client, mine)  # opens each clip once, as the annotator would
+    mine = list(Assignment.objects.filter(annotator=annotator).order_by("order_key", "pk"))
+    with_gold = _annotator_views(client, mine)
+    Assignment.objects.filter(annotator=annotator, gold=True).update(gold=False)
+    without_gold = _annotator_views(client, mine)
+    assert with_gold.keys() == without_gold.keys()
+    for url, body in with_gold.items():
+        assert body == without_gold[url], f"{url} tells gold rows apart"
