@@ -146,10 +146,11 @@ class TaskForm(TaskEditForm):
 
 class TasksCsvForm(forms.Form):
     file = forms.FileField(
-        label=_("File"), help_text=_(
+        label=_("File"),
+        help_text=_(
             "A CSV with the header task,title,instruction and, if you like, "
             "title_zh_hans,instruction_zh_hans (UTF-8)."
-        )
+        ),
     )
 
 

@@ -46,6 +46,14 @@ TEXTS: dict[str, Promise] = {
         "planned once it is"
     ),
     "plan.roster_empty": _("the roster has no annotator: add annotators before planning"),
+    "gold.held_excluded": _(
+        "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue: it was "
+        "excluded after a problem report (reopen the report to use it again)"
+    ),
+    "gold.held_reported": _(
+        "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue while its "
+        "problem report is open; it is used again once the report is marked fixed"
+    ),
     # Why a clip stayed with its annotator when their pending work was moved.
     "move.receiver_in_team": _("%(annotator)r belongs to team %(team)r"),
     "move.receiver_rates_clip": _("%(annotator)r already rates this clip"),

@@ -23,6 +23,7 @@ from annotate.models import (
     QualityExample,
     Rating,
 )
+from annotate.notice import Notice, code
 from annotate.planner import gold_quota, natural_key
 from annotate.selectors.problems import clip_hold_status
 from annotate.selectors.submissions import current_clips
@@ -401,6 +402,30 @@ class ExampleRow:
     # A gold clip reported as broken: "open" (the report waits) or "excluded"; no queue
     # receives it then (annotate/services/quality.py, gold_rows_update). None otherwise.
     reported: str | None = None
+
+    @property
+    def held_notice(self) -> Notice | None:
+        if self.reported is None:
+            return None
+        clip = self.example.clip
+        return gold_held_notice(
+            clip=clip.pk,
+            task=clip.episode.task.key,
+            episode=clip.episode.key,
+            team=clip.submission.team.name,
+            hold=self.reported,
+        )
+
+
+GOLD_HELD_EXCLUDED = code("gold.held_excluded")  # clip, task, episode, team
+GOLD_HELD_REPORTED = code("gold.held_reported")  # clip, task, episode, team
+
+
+def gold_held_notice(*, clip: int, task: str, episode: str, team: str, hold: str) -> Notice:
+    """What the organizer reads about a gold clip that no queue receives: it was reported
+    (`hold` "open") or excluded after a report ("excluded")."""
+    where = {"clip": clip, "task": task, "episode": episode, "team": team}
+    return Notice(GOLD_HELD_EXCLUDED if hold == "excluded" else GOLD_HELD_REPORTED, where)
 
 
 def examples_overview(*, campaign: Campaign) -> list[ExampleRow]:

@@ -598,7 +598,7 @@ class GoldApplyResult:
     added: int
     removed: int
     # The planner's notices (annotate.notice), and text already in the reader's language.
-    warnings: tuple[Notice | str, ...]
+    warnings: tuple[Notice, ...]
 
 
 @transaction.atomic
@@ -649,7 +649,7 @@ def gold_rows_update(*, campaign: Campaign) -> GoldApplyResult:
         teams[user_id].add(team)
     ready = MediaAsset.Status.READY
     gold_clips = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for clip, team, task, episode, hold in (
         QualityExample.objects.filter(
             campaign=campaign,
@@ -672,7 +672,9 @@ def gold_rows_update(*, campaign: Campaign) -> GoldApplyResult:
             gold_clips.append(planner.GoldClip(clip=str(clip), team=team, task=task))
         else:
             warnings.append(
-                gold_held_warning(clip=clip, task=task, episode=episode, team=team, hold=hold)
+                quality_selectors.gold_held_notice(
+                    clip=clip, task=task, episode=episode, team=team, hold=hold
+                )
             )
     plan = planner.plan_gold(
         annotators=[
@@ -710,26 +712,6 @@ def gold_rows_update(*, campaign: Campaign) -> GoldApplyResult:
     )
 
 
-def gold_held_warning(*, clip: int, task: str, episode: str, team: str, hold: str) -> str:
-    """What the organizer reads about a gold clip that no queue receives: it was reported."""
-    where = {"clip": clip, "task": task, "episode": episode, "team": team}
-    if hold == "excluded":
-        return (
-            _(
-                "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue: it "
-                "was excluded after a problem report (reopen the report to use it again)"
-            )
-            % where
-        )
-    return (
-        _(
-            "gold clip %(clip)s (%(task)s/%(episode)s, %(team)s) is put into no queue while "
-            "its problem report is open; it is used again once the report is marked fixed"
-        )
-        % where
-    )
-
-
 __all__ = [
     "EXAMPLES_CSV_HELP",
     "ExamplesCsvError",
@@ -738,7 +720,6 @@ __all__ = [
     "PracticeFeedback",
     "QualityRefused",
     "examples_import",
-    "gold_held_warning",
     "gold_plan_apply",
     "gold_rows_update",
     "practice_answer",

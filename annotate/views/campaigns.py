@@ -102,8 +102,7 @@ def campaign_state(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(
             request,
-            _("The state did not change: %(problems)s")
-            % {"problems": form_problems(form)},
+            _("The state did not change: %(problems)s") % {"problems": form_problems(form)},
         )
         return redirect("campaign-detail", slug=slug)
     try:

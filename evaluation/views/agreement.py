@@ -82,9 +82,7 @@ class AgreementQueryForm(forms.Form):
     )
     compute = forms.BooleanField(required=False, label=gettext_lazy("Compute now"))
     # What the report can put back to show its effect (quality review).
-    with_excluded = forms.BooleanField(
-        required=False, label=gettext_lazy("With excluded raters")
-    )
+    with_excluded = forms.BooleanField(required=False, label=gettext_lazy("With excluded raters"))
     with_gold = forms.BooleanField(required=False, label=gettext_lazy("With gold checks"))
 
     def clean_run(self) -> str:
