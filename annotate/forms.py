@@ -156,7 +156,7 @@ class TasksCsvForm(forms.Form):
 
 class GuidelineForm(forms.Form):
     text = forms.CharField(
-        label=_("Text (English)"),
+        label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 24, "cols": 90}),
         max_length=50_000,
     )

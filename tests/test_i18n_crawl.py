@@ -64,7 +64,6 @@ from annotate.services import problems as problem_services
 from annotate.services.people import person_password_reset
 from annotate.services.team_portal import submission_window_set
 from evaluation.models import JudgeVersion
-from evaluation.views.raters import THRESHOLD_LABELS
 from tests.security.test_blinding import WATCHED, _Links, _local
 from tests.security.test_blinding_quality import setup_quality
 from tests.security.test_permission_matrix import (
@@ -107,8 +106,8 @@ UI_WORDS = frozenset({
     "teams", "total", "undo", "unknown", "upload", "uploads", "user", "username", "version",
     "view", "warning", "withdraw", "yes",
 })  # fmt: skip
-# English the pages show on purpose, each with the reason (none today: identifiers go
-# in <code>, data values are taken from the database).
+# English the pages show on purpose, each with the reason (identifiers go in <code>, data
+# values are taken from the database). Filled below, once `_notices` is defined.
 ALLOWED: dict[str, list[str]] = {}
 
 
@@ -132,19 +131,21 @@ def _notices(*prefixes: str) -> list[str]:
     return parts
 
 
-# Sentences stored in English that are being turned into codes translated on display,
-# and the raters page's thresholds form; each entry goes when its strings are translated.
-IN_CONVERSION: dict[str, list[str]] = {
-    "planner warnings": _notices("plan.", "move."),
-    "import rejection reasons": _notices("file.", "archive.", "import."),
-    "media preparation errors": _notices("media."),
-    "raters page thresholds form": [re.escape(str(label)) for label in THRESHOLD_LABELS.values()],
-}
+# FFmpeg's and the system's own words, quoted in the media errors that carry them.
+ALLOWED["a decoder's or the system's message, quoted"] = _notices(
+    "media.unrecognised",
+    "media.does_not_decode",
+    "media.decoding_fails",
+    "media.not_playable",
+    "media.not_composited",
+    "media.copy_does_not_probe",
+    "media.file_error",
+)
 # One pattern, the longest sentences tried first (a short one may sit inside a longer one).
 EXCUSED = re.compile(
     "|".join(
         sorted(
-            (part for parts in (*ALLOWED.values(), *IN_CONVERSION.values()) for part in parts),
+            (part for parts in ALLOWED.values() for part in parts),
             key=len,
             reverse=True,
         )

@@ -42,11 +42,13 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from annotate.languages import stored_language
 from annotate.models import Assignment, Campaign, Invitation, Team
 
 logger = logging.getLogger(__name__)
@@ -398,32 +400,53 @@ def _issue(*, user, kind: str, by, base_url: str, now: dt.datetime | None) -> In
         emailed=emailed,
     )
     if emailed:
-        transaction.on_commit(lambda: _send([(invitation.pk, link)]))
+        chosen = stored_language(user=user)
+        languages = [chosen] if chosen else MAIL_LANGUAGES
+        transaction.on_commit(
+            lambda: _send(invitation_id=invitation.pk, link=link, languages=languages)
+        )
     return link
 
 
+# A person who has not chosen a language yet reads the mail in both, English first.
+MAIL_LANGUAGES = ["en", "zh-hans"]
 SUBJECTS = {
-    Invitation.Kind.INVITE: "Your refscore account",
-    Invitation.Kind.RESET: "Set a new refscore password",
+    Invitation.Kind.INVITE: gettext_lazy("Your refscore account"),
+    Invitation.Kind.RESET: gettext_lazy("Set a new refscore password"),
 }
 
 
-def _send(links: Sequence[tuple[int, InvitationLink]]) -> None:
-    """Mail the links; one that cannot be sent is marked so, the page still shows it."""
-    connection = get_connection()
-    for invitation_id, link in links:
-        body = (
-            f"Hello {link.username},\n\n"
-            f"Set your password for refscore (user name {link.username}) here:\n\n"
-            f"{link.url}\n\n"
-            f"The link works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-        )
-        message = EmailMessage(SUBJECTS[link.kind], body, to=[link.email], connection=connection)
-        try:
-            message.send()
-        except Exception:  # noqa: BLE001 - a mail server down must not undo the accounts
-            logger.exception("could not mail the %s link of %s", link.kind, link.username)
-            Invitation.objects.filter(pk=invitation_id).update(emailed=False)
+def invitation_mail(*, link: InvitationLink, languages: Sequence[str]) -> tuple[str, str]:
+    """The subject and body of the mail that carries `link`, in each of `languages`."""
+    subjects, bodies = [], []
+    for language in languages:
+        with translation.override(language):
+            subjects.append(str(SUBJECTS[link.kind]))
+            bodies.append(
+                _(
+                    "Hello %(user)s,\n\n"
+                    "Set your password for refscore (user name %(user)s) here:\n\n"
+                    "%(url)s\n\n"
+                    "The link works once, until %(expires)s UTC.\n"
+                )
+                % {
+                    "user": link.username,
+                    "url": link.url,
+                    "expires": f"{link.expires_at:%Y-%m-%d %H:%M}",
+                }
+            )
+    return " / ".join(subjects), "\n\n".join(bodies)
+
+
+def _send(*, invitation_id: int, link: InvitationLink, languages: Sequence[str]) -> None:
+    """Mail the link; one that cannot be sent is marked so, the page still shows it."""
+    subject, body = invitation_mail(link=link, languages=languages)
+    message = EmailMessage(subject, body, to=[link.email], connection=get_connection())
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001 - a mail server down must not undo the accounts
+        logger.exception("could not mail the %s link of %s", link.kind, link.username)
+        Invitation.objects.filter(pk=invitation_id).update(emailed=False)
 
 
 def _create(

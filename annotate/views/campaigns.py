@@ -26,7 +26,7 @@ from annotate.forms import (
     form_problems,
 )
 from annotate.guideline import render_guideline
-from annotate.models import Campaign, Task
+from annotate.models import Campaign, Guideline, Task
 from annotate.selectors import campaigns as campaign_selectors
 from annotate.words import word
 
@@ -230,13 +230,24 @@ def guideline(request: HttpRequest, slug: str) -> HttpResponse:
 @organizer_required
 @require_http_methods(["GET", "POST"])
 def guideline_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The guideline of one language (`?language=`, English by default), as its readers see
+    it now, to edit."""
     campaign = get_object_or_404(Campaign, slug=slug)
-    initial = {"text": campaign_selectors.guideline_text(campaign=campaign)}
+    language = request.GET.get("language", Guideline.Language.EN)
+    if language not in Guideline.Language.values:
+        raise Http404("No such language.")
+    initial = {"text": campaign_selectors.guideline_text(campaign=campaign, language=language)}
     form = GuidelineForm(request.POST or None, initial=initial)
+    form.fields["text"].label = _("Text (%(language)s)") % {
+        "language": Guideline.Language(language).label
+    }
     if request.method == "POST" and form.is_valid():
         try:
             services.guideline_save(
-                campaign=campaign, text=form.cleaned_data["text"], by=request.user
+                campaign=campaign,
+                text=form.cleaned_data["text"],
+                by=request.user,
+                language=language,
             )
         except ValidationError as exc:
             _refusal_into(form, exc)
@@ -245,12 +256,14 @@ def guideline_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("guideline", slug=slug)
     status = 400 if request.method == "POST" else 200
     preview = render_guideline(form.data.get("text", "") if form.is_bound else initial["text"])
-    return render(
-        request,
-        "annotate/guideline_edit.html",
-        {"campaign": campaign, "form": form, "preview": preview},
-        status=status,
-    )
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "preview": preview,
+        "language": language,
+        "guideline_languages": Guideline.Language.choices,
+    }
+    return render(request, "annotate/guideline_edit.html", context, status=status)
 
 
 @login_required

@@ -157,6 +157,28 @@ def test_the_guideline_page_shows_the_organizers_text_escaped_to_the_campaigns_p
     assert client.get(reverse("guideline", args=[draft.slug])).status_code == 404
 
 
+def test_the_organizer_edits_the_guideline_of_each_language_on_its_page(
+    client, staff_client, draft
+):
+    edit = reverse("guideline-edit", args=[draft.slug])
+    chinese = staff_client.get(edit, {"language": "zh-hans"}).content.decode()
+    assert "将耳朵插入盒子" in chinese  # the protocol's Chinese text, as its readers see it now
+    assert 'lang="zh-hans"' in chinese and 'action="?language=zh-hans"' in chinese
+    english = list(Guideline.objects.filter(campaign=draft, language="en").values("text"))
+    saved = staff_client.post(f"{edit}?language=zh-hans", {"text": "# 评分\n观看两段视频。"})
+    assert saved.status_code == 302
+    assert (
+        Guideline.objects.get(campaign=draft, language="zh-hans").text == "# 评分\n观看两段视频。"
+    )
+    assert list(Guideline.objects.filter(campaign=draft, language="en").values("text")) == english
+    assert staff_client.get(edit, {"language": "fr"}).status_code == 404
+    rater = AssignmentFactory(clip__submission__team__campaign=draft).annotator
+    client.force_login(rater)
+    page = reverse("guideline", args=[draft.slug])
+    assert "<h2>评分</h2>" in client.get(page, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert "评分" not in client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
 # ---- API ----
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from annotate.languages import language_store
 from annotate.models import Invitation, Team
 from annotate.services import (
     PeopleError,
@@ -339,8 +340,25 @@ def test_links_are_mailed_once_committed_when_mail_is_configured(
         ["olga@example.org", "ann@example.org", "Bob@example.org", "tom@example.org"]
     )
     ann_mail = next(m for m in mailoutbox if m.to == ["ann@example.org"])
-    assert ann_mail.subject == "Your refscore account"
-    assert mailed["ann"].url in ann_mail.body
+    # Nobody has chosen a language yet: the mail says it in both, English first.
+    assert ann_mail.subject == "Your refscore account / 您的 refscore 账户"
+    assert ann_mail.body.startswith("Hello ann,") and "\n\nann，您好" in ann_mail.body
+    assert ann_mail.body.count(mailed["ann"].url) == 2
+
+
+def test_a_reset_mail_speaks_the_language_the_person_chose(
+    settings, annotator, organizer, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.INVITATION_EMAIL = True
+    annotator.email = "ann@example.org"
+    annotator.save()
+    language_store(user=annotator, language="zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        link = person_password_reset(user=annotator, by=organizer, base_url=BASE)
+    (mail,) = mailoutbox
+    assert mail.subject == "设置新的 refscore 密码"
+    assert mail.body.startswith(f"{annotator.username}，您好") and link.url in mail.body
+    assert "Hello" not in mail.body
 
 
 def test_no_mail_without_configuration_nor_for_a_rolled_back_import(
