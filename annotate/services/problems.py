@@ -138,17 +138,7 @@ def problem_resolve(
     note = _text(note, what="note")
     if resolution == ProblemReport.Status.EXCLUDED and not note:
         raise ProblemRefused(_("excluding a clip needs a note saying why"))
-    is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
-    report = (
-        ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
-        if is_id
-        else None
-    )
-    if report is None:
-        raise ProblemRefused(
-            _("campaign %(campaign)r has no problem report %(report)r")
-            % {"campaign": campaign.slug, "report": report_id}
-        )
+    report = _report_locked(campaign=campaign, report_id=report_id)
     if report.status != ProblemReport.Status.OPEN:
         raise ProblemRefused(
             _("this report was resolved already (%(status)s, %(when)s)")
@@ -175,6 +165,22 @@ def problem_resolve(
     return reports
 
 
+def _report_locked(*, campaign: Campaign, report_id: int) -> ProblemReport:
+    """The campaign's report `report_id`, locked for the change, or a refusal."""
+    is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
+    report = (
+        ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
+        if is_id
+        else None
+    )
+    if report is None:
+        raise ProblemRefused(
+            _("campaign %(campaign)r has no problem report %(report)r")
+            % {"campaign": campaign.slug, "report": report_id}
+        )
+    return report
+
+
 @transaction.atomic
 def problem_reopen(
     *,
@@ -195,17 +201,7 @@ def problem_reopen(
     reason = _text(reason, what="note")
     if not reason:
         raise ProblemRefused(_("reopening a report needs a reason"))
-    is_id = isinstance(report_id, int) and not isinstance(report_id, bool)
-    report = (
-        ProblemReport.objects.select_for_update().filter(campaign=campaign, pk=report_id).first()
-        if is_id
-        else None
-    )
-    if report is None:
-        raise ProblemRefused(
-            _("campaign %(campaign)r has no problem report %(report)r")
-            % {"campaign": campaign.slug, "report": report_id}
-        )
+    report = _report_locked(campaign=campaign, report_id=report_id)
     if report.status == ProblemReport.Status.OPEN:
         raise ProblemRefused(_("this report is open: there is nothing to reopen"))
     reports_of_pair = list(
