@@ -96,6 +96,8 @@ def organizer_pages(page, base: str, campaign) -> list[str]:
         "/organize/",
         "/organize/tokens/",
         f"/organize/{campaign.slug}/exports/",
+        f"/organize/{campaign.slug}/guideline/",
+        f"/organize/{campaign.slug}/guideline/?language=zh-hans",
         f"/organize/{campaign.slug}/leaderboard/{team.pk}/{clip.episode.task.key}/",
         f"/organize/{campaign.slug}/judge/runs/{run.pk}/",
         f"/organize/{campaign.slug}/agreement/pair/{clip.pk}/",
