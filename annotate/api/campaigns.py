@@ -206,10 +206,12 @@ class TasksImportApi(APIView):
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(help_text=(
+        file = serializers.FileField(
+            help_text=(
                 "UTF-8 CSV with the header task,title,instruction, optionally with "
                 "title_zh_hans,instruction_zh_hans."
-            ))
+            )
+        )
 
     class OutputSerializer(serializers.Serializer):
         created = serializers.ListField(child=serializers.CharField())
