@@ -97,10 +97,9 @@ def team_upload_progress(request: HttpRequest, slug: str, job_id: int) -> HttpRe
     return JsonResponse(shown(team_selectors.team_upload_report(job=job)))
 
 
-@login_required
-@require_POST
-def team_final(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign, team = own_team(request, slug)
+def _choose_final(request: HttpRequest, team: Team) -> tuple[bool, int | None]:
+    """The version the form names (None: the newest) made the team's rated one: (done, version).
+    A refusal is said to the person and leaves everything as it was."""
     raw = request.POST.get("version", "")
     try:
         version = int(raw) if raw else None
@@ -110,6 +109,16 @@ def team_final(request: HttpRequest, slug: str) -> HttpResponse:
     except TeamPortalRefused as exc:
         messages.error(request, str(exc))
     else:
+        return True, version
+    return False, None
+
+
+@login_required
+@require_POST
+def team_final(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign, team = own_team(request, slug)
+    done, version = _choose_final(request, team)
+    if done:
         messages.success(
             request,
             _("Version %(version)s is your final version.") % {"version": version}
@@ -125,15 +134,8 @@ def team_final_set(request: HttpRequest, slug: str, team_id: int) -> HttpRespons
     """Organizers choose a team's rated version, e.g. for a file the team sent late."""
     campaign = get_object_or_404(Campaign, slug=slug)
     team = get_object_or_404(Team, campaign=campaign, pk=team_id)
-    raw = request.POST.get("version", "")
-    try:
-        version = int(raw) if raw else None
-        team_final_choose(team=team, version=version, user=request.user)
-    except ValueError:
-        messages.error(request, _("%(raw)r is not a version number.") % {"raw": raw})
-    except TeamPortalRefused as exc:
-        messages.error(request, str(exc))
-    else:
+    done, version = _choose_final(request, team)
+    if done:
         messages.success(
             request,
             _("%(team)s: version %(version)s counts.") % {"team": team.name, "version": version}
