@@ -215,7 +215,9 @@ def bench_memory(*, folder: Path, base_frames: int) -> None:
 SPLITS = {"dev": 0, "holdout": 10_000}  # first episode seed of each split
 
 
-def bench_physics(*, split: str, episodes: int, footage: Path, device: str) -> None:
+def bench_physics(
+    *, split: str, episodes: int, footage: Path, device: str, shrink: str = "scaler"
+) -> None:
     """The baseline's agreement with the categories of real-physics footage (tests/judges/physics.py)."""
     import numpy as np
     from sklearn.metrics import cohen_kappa_score, confusion_matrix
@@ -238,11 +240,14 @@ def bench_physics(*, split: str, episodes: int, footage: Path, device: str) -> N
             rows.append((folder / f"ep{seed}_reference.mp4", folder / name, kind, int(label)))
     rendered = time.perf_counter() - start
     pairs = [Pair(pair_id=str(i), reference=r, generated=g) for i, (r, g, _, _) in enumerate(rows)]
-    verdicts = BaselineJudge(device=device).judge(pairs)
+    verdicts = BaselineJudge(device=device, shrink=shrink).judge(pairs)
     assert all(verdict.ok for verdict in verdicts), [v.error for v in verdicts if not v.ok]
     labels = np.array([label for *_, label in rows])
     scores = np.array([verdict.score for verdict in verdicts])
-    print(f"\nReal-physics footage, {split} split: {episodes} episodes, {len(rows)} pairs")
+    print(
+        f"\nReal-physics footage, {split} split: {episodes} episodes, {len(rows)} pairs,"
+        f" shrink={shrink}"
+    )
     print(f"(footage ready in {rendered:.0f} s, in {footage / split})")
     kappa = cohen_kappa_score(labels, scores, weights="quadratic", labels=[0, 1, 2, 3])
     print(f"quadratic-weighted kappa: {kappa:.3f}")
@@ -271,6 +276,12 @@ def main() -> None:
     )
     parser.add_argument("--episodes", type=int, default=6, help="episodes of the split")
     parser.add_argument(
+        "--shrink",
+        choices=("scaler", "planes"),
+        default="scaler",
+        help="the judge's frame shrink (video.ScalerShrinker or video.PlaneShrinker)",
+    )
+    parser.add_argument(
         "--footage",
         type=Path,
         default=Path("var/physics-footage"),
@@ -283,6 +294,7 @@ def main() -> None:
             episodes=arguments.episodes,
             footage=arguments.footage,
             device=arguments.device,
+            shrink=arguments.shrink,
         )
         return
     with tempfile.TemporaryDirectory(prefix="bench-judge-") as folder:

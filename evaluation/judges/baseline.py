@@ -117,6 +117,7 @@ class BaselineJudge(Judge):
         views: int | None = None,
         decode_workers: int = 2,
         cpu_threads: int | None = 1,
+        shrink: str = "scaler",
         calibration: Mapping[str, Any] | None = None,
     ) -> None:
         if size < 16 or time_bins < 8:
@@ -127,16 +128,21 @@ class BaselineJudge(Judge):
             raise JudgeError(f"decode_workers must be >= 1, got {decode_workers}")
         if cpu_threads is not None and cpu_threads < 1:
             raise JudgeError(f"cpu_threads must be >= 1 or None, got {cpu_threads}")
-        # The device, worker and thread counts change speed, not answers, so they stay out of the version.
-        super().__init__(
-            name=name,
-            options={
-                "size": size,
-                "time_bins": time_bins,
-                "views": views,
-                "calibration": dict(calibration) if calibration else None,
-            },
-        )
+        if shrink not in ("scaler", "planes"):
+            raise JudgeError(f"shrink must be 'scaler' or 'planes', got {shrink!r}")
+        # The device, worker and thread counts change speed, not answers, so they stay out
+        # of the version. The shrink changes answers a little (`video.PlaneShrinker`): the
+        # planes' one is part of the version; FFmpeg's, the default, is every earlier one.
+        options = {
+            "size": size,
+            "time_bins": time_bins,
+            "views": views,
+            "calibration": dict(calibration) if calibration else None,
+        }
+        if shrink != "scaler":
+            options["shrink"] = shrink
+        super().__init__(name=name, options=options)
+        self.shrink = shrink
         self.device_name = device
         self.size = size
         self.time_bins = time_bins
@@ -162,6 +168,8 @@ class BaselineJudge(Judge):
                 views=self.views,
                 # Clips already decode in parallel; frame threads per clip would only contend.
                 thread_type="SLICE" if self.decode_workers > 1 else "AUTO",
+                device=device,
+                shrink=self.shrink,
             )
             return prepare_clip(samples, device=device)
         except (ClipDecodeError, FeatureError) as exc:

@@ -364,19 +364,19 @@ def _relative_pooled(images: torch.Tensor) -> torch.Tensor:
 def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
     """A clip's own measurements, on `device`."""
 
-    def image(array: object) -> torch.Tensor:
-        return torch.from_numpy(array).to(device)  # type: ignore[arg-type]
+    def image(array: torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(array, device=device)
 
     frames, first, last = image(clip.frames), image(clip.first), image(clip.last)
     frames_gray = frames.mean(dim=-3).flatten(0, 1)
     motion = _colour_difference(frames[:, 1:], frames[:, :-1])  # (V, T-1, S, S)
     views, steps = motion.shape[0], motion.shape[1]
-    step_mean = torch.from_numpy(clip.step_mean).to(device)
+    step_mean = image(clip.step_mean)
     typical = step_mean.median(dim=1).values
-    step_max = torch.from_numpy(clip.step_max).to(device).max(dim=1).values
+    step_max = image(clip.step_max).max(dim=1).values
 
-    def extremes(low: object, high: object) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.from_numpy(low).to(device), torch.from_numpy(high).to(device)  # type: ignore[arg-type]
+    def extremes(low: torch.Tensor, high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return image(low), image(high)
 
     # One pixel of offset forgiven (in 8-bit integers).
     envelope_low, envelope_high = _spatial_envelope_of(
@@ -401,7 +401,7 @@ def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
         pooled_frames=_relative_pooled(frames),
         motion_maps=_pooled(motion.flatten(0, 1)).view(views, steps, -1),
         motion_path=_centroids(motion),
-        flicker=torch.from_numpy(clip.flicker).to(device).mean(dim=1),
+        flicker=image(clip.flicker).mean(dim=1),
         # Largest frame-to-frame change relative to the clip's typical change.
         spikiness=(step_max + QUANTUM) / (typical + QUANTUM),
         relative_first=_relative(first),

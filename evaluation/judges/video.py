@@ -11,16 +11,23 @@ clips of different lengths and frame rates on a common time base.
 Besides the mean frame per bin, two per-frame signals that averaging would
 hide are accumulated per bin: the frame-to-frame change (for sudden breaks)
 and the second temporal difference of local brightness (for flicker).
+
+Everything after decoding runs in torch on the judge's device. On the CPU each frame
+is shrunk by FFmpeg's scaler as it decodes; on an accelerator the decoder's own planes
+go to the device in blocks and are shrunk and converted there (`PlaneShrinker`), so
+that the host does little more than decode.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
+import torch
 from av.video.reformatter import VideoReformatter
 
 FLICKER_GRID = 4
@@ -39,21 +46,22 @@ class ClipDecodeError(Exception):
 
 @dataclass(frozen=True)
 class ClipSamples:
-    """A decoded clip, reduced. Arrays are float32, pixel values in [0, 1]."""
+    """A decoded clip, reduced, on the decoding device. Tensors are float32, pixel values
+    in [0, 1], unless said otherwise."""
 
-    frames: np.ndarray  # (views, time_bins, 3, size, size): mean frame per normalized-time bin
-    first: np.ndarray  # (views, 3, size, size): the very first frame
-    last: np.ndarray  # (views, 3, size, size): the very last frame
-    step_mean: np.ndarray  # (views, time_bins): mean frame-to-frame change within the bin
-    step_max: np.ndarray  # (views, time_bins): largest frame-to-frame change within the bin
-    flicker: np.ndarray  # (views, time_bins): mean local-brightness second difference
+    frames: torch.Tensor  # (views, time_bins, 3, size, size): mean frame per normalized-time bin
+    first: torch.Tensor  # (views, 3, size, size): the very first frame
+    last: torch.Tensor  # (views, 3, size, size): the very last frame
+    step_mean: torch.Tensor  # (views, time_bins): mean frame-to-frame change within the bin
+    step_max: torch.Tensor  # (views, time_bins): largest frame-to-frame change within the bin
+    flicker: torch.Tensor  # (views, time_bins): mean local-brightness second difference
     # (views, min(RANGE_BINS, time_bins), 3, size, size), 8-bit: per pixel, the smallest
     # and largest value of the frames in each equal part of the clip ...
-    range_low: np.ndarray
-    range_high: np.ndarray
+    range_low: torch.Tensor
+    range_high: torch.Tensor
     # ... and of the frames within TIME_TOLERANCE of those.
-    envelope_low: np.ndarray
-    envelope_high: np.ndarray
+    envelope_low: torch.Tensor
+    envelope_high: torch.Tensor
     frame_count: int
     width: int
     height: int
@@ -98,7 +106,7 @@ def views_in_layout(*, width: int, height: int, forced: int | None = None) -> in
     return 1
 
 
-# Per thread, the bin arrays of the last decoded clip, for the next one (`_BinAccumulator`).
+# Per thread, the bin tensors of the last decoded clip, for the next one (`_BinAccumulator`).
 _workspace = threading.local()
 
 
@@ -111,29 +119,35 @@ class _BinAccumulator:
     not from their averages, in which a fast-moving arm is only a faint double image.
     """
 
-    def __init__(self, *, capacity: int, views: int, frame_shape: tuple[int, ...]) -> None:
+    def __init__(
+        self, *, capacity: int, views: int, frame_shape: tuple[int, ...], device: torch.device
+    ) -> None:
         self.capacity = capacity
         self.bin_width = 1
-        # A bin's arrays are written when its first frames arrive, so none is initialized,
+        # A bin's tensors are written when its first frames arrive, so none is initialized,
         # and the large ones are reused from the thread's previous clip of the same shape:
         # fresh memory costs a page fault per 4 KiB, as much again as filling it.
         shape = (capacity, *frame_shape)
         reused = getattr(_workspace, "bins", None)
-        if reused is None or reused[0].shape != shape:
+        if reused is None or reused[0].shape != shape or reused[0].device != device:
             reused = (
-                np.empty(shape, dtype=np.float32),
-                np.empty(shape, dtype=np.uint8),
-                np.empty(shape, dtype=np.uint8),
+                torch.empty(shape, dtype=torch.float32, device=device),
+                torch.empty(shape, dtype=torch.uint8, device=device),
+                torch.empty(shape, dtype=torch.uint8, device=device),
             )
         # Taken, not shared: a nested decode in the same thread allocates its own.
         _workspace.bins = None
         self._workspace = reused
         self.frame_sum, self.frame_low, self.frame_high = reused
-        self.step_sum = np.empty((capacity, views), dtype=np.float32)
-        self.step_count = np.empty(capacity, dtype=np.int64)
-        self.step_max = np.empty((capacity, views), dtype=np.float32)
-        self.flicker_sum = np.empty((capacity, views), dtype=np.float32)
-        self.flicker_count = np.empty(capacity, dtype=np.int64)
+
+        def small(*size: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.empty(size, dtype=dtype, device=device)
+
+        self.step_sum = small(capacity, views)
+        self.step_count = small(capacity, dtype=torch.int64)
+        self.step_max = small(capacity, views)
+        self.flicker_sum = small(capacity, views)
+        self.flicker_count = small(capacity, dtype=torch.int64)
         self.frames_seen = 0
 
     @property
@@ -142,7 +156,7 @@ class _BinAccumulator:
         return -(-self.frames_seen // self.bin_width)
 
     def add_block(
-        self, frames: np.ndarray, steps: np.ndarray, flicker: np.ndarray, valid: np.ndarray
+        self, frames: torch.Tensor, steps: torch.Tensor, flicker: torch.Tensor, valid: torch.Tensor
     ) -> None:
         """Add consecutive 8-bit frames (n, *frame_shape) with their per-frame signals (n, views).
 
@@ -168,10 +182,10 @@ class _BinAccumulator:
     def _fold(
         self,
         run: slice,
-        frames: np.ndarray,
-        steps: np.ndarray,
-        flicker: np.ndarray,
-        valid: np.ndarray,
+        frames: torch.Tensor,
+        steps: torch.Tensor,
+        flicker: torch.Tensor,
+        valid: torch.Tensor,
     ) -> None:
         """Fold a run of frames that fills whole bins, or part of one bin, into the bins.
 
@@ -187,21 +201,21 @@ class _BinAccumulator:
             total, low, high = frames[run], frames[run], frames[run]
         else:
             shaped = frames[run].reshape(bins, per_bin, *frames.shape[1:])
-            total = shaped.sum(axis=1, dtype=np.float32)
-            low, high = shaped.min(axis=1), shaped.max(axis=1)
+            total = shaped.sum(dim=1, dtype=torch.float32)
+            low, high = shaped.amin(dim=1), shaped.amax(dim=1)
         views = steps.shape[1]
         step = steps[run].reshape(bins, per_bin, views)
         flick = flicker[run].reshape(bins, per_bin, views)
         values = (
-            (self.frame_sum, total, np.add),
-            (self.frame_low, low, np.minimum),
-            (self.frame_high, high, np.maximum),
-            (self.step_sum, step.sum(axis=1), np.add),
-            (self.step_count, valid[run, 0].reshape(bins, per_bin).sum(axis=1), np.add),
+            (self.frame_sum, total, torch.add),
+            (self.frame_low, low, torch.minimum),
+            (self.frame_high, high, torch.maximum),
+            (self.step_sum, step.sum(dim=1), torch.add),
+            (self.step_count, valid[run, 0].reshape(bins, per_bin).sum(dim=1), torch.add),
             # Signals are >= 0 and 0 where not valid, so they never raise a maximum.
-            (self.step_max, step.max(axis=1), np.maximum),
-            (self.flicker_sum, flick.sum(axis=1), np.add),
-            (self.flicker_count, valid[run, 1].reshape(bins, per_bin).sum(axis=1), np.add),
+            (self.step_max, step.amax(dim=1), torch.maximum),
+            (self.flicker_sum, flick.sum(dim=1), torch.add),
+            (self.flicker_count, valid[run, 1].reshape(bins, per_bin).sum(dim=1), torch.add),
         )
         starts_bin = self.frames_seen % width == 0
         for array, value, combine in values:
@@ -219,14 +233,14 @@ class _BinAccumulator:
         """
         half = self.capacity // 2
         combines = (
-            (self.frame_sum, np.add),
-            (self.frame_low, np.minimum),
-            (self.frame_high, np.maximum),
-            (self.step_sum, np.add),
-            (self.step_count, np.add),
-            (self.step_max, np.maximum),
-            (self.flicker_sum, np.add),
-            (self.flicker_count, np.add),
+            (self.frame_sum, torch.add),
+            (self.frame_low, torch.minimum),
+            (self.frame_high, torch.maximum),
+            (self.step_sum, torch.add),
+            (self.step_count, torch.add),
+            (self.step_max, torch.maximum),
+            (self.flicker_sum, torch.add),
+            (self.flicker_count, torch.add),
         )
         for array, combine in combines:
             combine(array[0:1], array[1:2], out=array[0:1])
@@ -242,7 +256,7 @@ class _BinAccumulator:
         self.bin_width *= 2
 
     def release(self) -> None:
-        """Hand the bin arrays back to the thread's workspace; the accumulator is done."""
+        """Hand the bin tensors back to the thread's workspace; the accumulator is done."""
         _workspace.bins = self._workspace
 
     def _counts(self) -> np.ndarray:
@@ -251,7 +265,7 @@ class _BinAccumulator:
 
     def resample(
         self, *, time_bins: int, range_bins: int, frame_scale: float = 1.0, tolerance: float = 0.1
-    ) -> tuple[np.ndarray, ...]:
+    ) -> tuple[torch.Tensor, ...]:
         """Bins onto `time_bins` evenly spaced normalized instants, and frame ranges.
 
         Mean frames (multiplied by `frame_scale`) and the per-frame signals are linearly
@@ -274,25 +288,21 @@ class _BinAccumulator:
         else:
             span = centres[right] - centres[left]
             weight = np.clip((targets - centres[left]) / span, 0.0, 1.0)
+        device = self.frame_sum.device
+        w = torch.from_numpy(weight.astype(np.float32)).to(device).reshape(-1, 1)
+        left_index, right_index = (torch.from_numpy(i).to(device) for i in (left, right))
 
-        def interpolate(values: np.ndarray) -> np.ndarray:
-            w = weight.reshape(-1, 1).astype(np.float32)
-            result = values[left] * (1.0 - w)
-            result += values[right] * w
-            return result
+        def interpolate(values: torch.Tensor) -> torch.Tensor:
+            return values[left_index] * (1.0 - w) + values[right_index] * w
 
-        # Mean frames: each instant is two weighted bin sums (weights folding in the
-        # bin's frame count and the scale), one frame at a time to avoid temporaries.
-        frames = np.empty((time_bins, *self.frame_sum.shape[1:]), dtype=np.float32)
+        # Mean frames: each instant is two weighted bin sums (the weights folding in the
+        # bins' frame counts and the scale), written straight into the views' layout.
+        frames, into = self._by_view(time_bins, torch.float32)
         for target in range(time_bins):
-            a, b, w = left[target], right[target], float(weight[target])
-            np.multiply(
-                self.frame_sum[a],
-                np.float32(frame_scale * (1.0 - w) / counts[a]),
-                out=frames[target],
-            )
-            if w > 0.0:
-                frames[target] += self.frame_sum[b] * np.float32(frame_scale * w / counts[b])
+            a, b, share = int(left[target]), int(right[target]), float(weight[target])
+            torch.mul(self.frame_sum[a], frame_scale * (1.0 - share) / counts[a], out=into[target])
+            if share > 0.0:
+                into[target].add_(self.frame_sum[b], alpha=frame_scale * share / counts[b])
         # The frames of each instant (those overlapping its own 1/time_bins of the clip),
         # and those within the tolerance of it, as ranges of bins [first, last).
         ends = (starts + counts) / total
@@ -304,33 +314,39 @@ class _BinAccumulator:
         for early, late in (own, near):
             first = np.searchsorted(ends, early, side="right")
             last = np.searchsorted(starts / total, late, side="left")
-            extremes.append(
-                (
-                    _window_extremes(self.frame_low[:used], first, last, np.minimum),
-                    _window_extremes(self.frame_high[:used], first, last, np.maximum),
-                )
-            )
-        step_mean = interpolate(
-            self.step_sum[:used] / np.maximum(self.step_count[:used], 1)[:, None]
-        )
+            for values, combine in (
+                (self.frame_low, torch.minimum),
+                (self.frame_high, torch.maximum),
+            ):
+                result, into = self._by_view(range_bins, torch.uint8)
+                _window_extremes(values[:used], first, last, combine, out=into)
+                extremes.append(result)
+        step_mean = interpolate(self.step_sum[:used] / self.step_count[:used].clamp_min(1)[:, None])
         step_max = interpolate(self.step_max[:used])
         flicker = interpolate(
-            self.flicker_sum[:used] / np.maximum(self.flicker_count[:used], 1)[:, None]
+            self.flicker_sum[:used] / self.flicker_count[:used].clamp_min(1)[:, None]
         )
-        return (
-            frames,
-            step_mean.astype(np.float32),
-            step_max.astype(np.float32),
-            flicker.astype(np.float32),
-            *extremes[0],
-            *extremes[1],
+        return (frames, step_mean, step_max, flicker, *extremes)
+
+    def _by_view(self, count: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """A (views, count, 3, size, size) tensor, and the same as (count, *frame_shape) to
+        write frames into: views are split as the results are written, without a copy."""
+        size, views = self.frame_sum.shape[1], self.frame_sum.shape[2]
+        result = torch.empty(
+            (views, count, 3, size, size), dtype=dtype, device=self.frame_sum.device
         )
+        return result, result.permute(1, 3, 0, 4, 2)
 
 
 def _window_extremes(
-    values: np.ndarray, first: np.ndarray, last: np.ndarray, combine: np.ufunc
-) -> np.ndarray:
-    """`combine` (np.minimum or np.maximum) over values[first[k]:last[k]] for each k.
+    values: torch.Tensor,
+    first: np.ndarray,
+    last: np.ndarray,
+    combine: Callable[..., torch.Tensor],
+    *,
+    out: torch.Tensor,
+) -> None:
+    """`combine` (torch.minimum or torch.maximum) over values[first[k]:last[k]] into out[k].
 
     With a sparse table: level j holds the combination over 2**j consecutive bins, and
     any window is the combination of two (overlapping) spans of one level.
@@ -340,15 +356,13 @@ def _window_extremes(
     while 2 ** len(levels) <= lengths.max():
         previous, span = levels[-1], 2 ** (len(levels) - 1)
         levels.append(combine(previous[:-span], previous[span:]))
-    result = np.empty((len(first), *values.shape[1:]), dtype=values.dtype)
-    for index, (start, length) in enumerate(zip(first, lengths, strict=True)):
-        level = int(length).bit_length() - 1
+    for index, (start, length) in enumerate(zip(first.tolist(), lengths.tolist(), strict=True)):
+        level = length.bit_length() - 1
         table, span = levels[level], 2**level
-        combine(table[start], table[start + length - span], out=result[index])
-    return result
+        combine(table[start], table[start + length - span], out=out[index])
 
 
-def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
+def _local_brightness(frames: torch.Tensor, *, views: int) -> torch.Tensor:
     """Brightness summed on a coarse grid per view: (n, size, views*size, 3) -> (n, views, grid, grid).
 
     Sums over each cell's pixels and channels (the caller scales them to means); the
@@ -361,84 +375,201 @@ def _local_brightness(frames: np.ndarray, *, views: int) -> np.ndarray:
         frames = frames.reshape(count, size, views, size, 3)[
             :, : cell * grid, :, : cell * grid
         ].reshape(count, cell * grid, views * cell * grid, 3)
-    rows = frames.reshape(count, grid * cell, views * grid, cell * 3).sum(axis=3, dtype=np.uint32)
-    sums = rows.reshape(count, grid, cell, views, grid).sum(axis=2)
-    return sums.transpose(0, 2, 1, 3)
+    rows = frames.reshape(count, grid * cell, views * grid, cell * 3).sum(dim=3, dtype=torch.int32)
+    sums = rows.reshape(count, grid, cell, views, grid).sum(dim=2)
+    return sums.permute(0, 2, 1, 3)
 
 
-# Frames are shrunk one by one as they decode, then measured in blocks of this many:
-# one numpy call per block instead of per frame, with memory still bounded.
+# Frames are shrunk as they decode, then measured in blocks of this many: a few tensor
+# operations per block instead of per frame, with memory still bounded.
 DECODE_BLOCK = 16
+# 8-bit planar Y'CbCr layouts whose planes the device reads as they are; any other is
+# converted to the first on the host.
+PLANAR_YUV = frozenset(
+    f"yuv{j}{sampling}p" for j in ("", "j") for sampling in ("420", "422", "444", "440", "411")
+)
+CONVERTED = "yuv420p"
+# FFmpeg's numbers for a BT.709 colour matrix and for full-range ("JPEG") values.
+BT709, FULL_RANGE = 1, 2
+
+
+class ScalerShrinker:
+    """Shrinks each frame in FFmpeg's area scaler, on the host, as it decodes."""
+
+    def __init__(self, *, size: int, views: int) -> None:
+        self.size, self.views = size, views
+        # One reformatter for the whole clip: it keeps its scaling context between frames.
+        self.reformatter = VideoReformatter()
+        self.block = torch.empty((DECODE_BLOCK, size, views * size, 3), dtype=torch.uint8)
+        self.pending = 0
+
+    def push(self, frame: av.VideoFrame) -> None:
+        # Shrunk inside FFmpeg's scaler, so full-size frames never become arrays.
+        image = self.reformatter.reformat(
+            frame,
+            width=self.views * self.size,
+            height=self.size,
+            format="rgb24",
+            interpolation="AREA",
+        ).to_ndarray()
+        self.block[self.pending] = torch.from_numpy(image)
+        self.pending += 1
+
+    def take(self, out: torch.Tensor) -> None:
+        """Write the pending frames, (n, size, views*size, 3) 8-bit RGB, into `out`."""
+        out.copy_(self.block[: self.pending])
+        self.pending = 0
+
+
+def area_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """(n_out, n_in): output i is the mean of inputs [i*s, (i+1)*s), s = n_in / n_out,
+    each input weighted by the share of it inside that span."""
+    scale = n_in / n_out
+    starts = np.arange(n_out)[:, None] * scale
+    samples = np.arange(n_in)[None, :]
+    overlap = np.minimum(starts + scale, samples + 1) - np.maximum(starts, samples)
+    return torch.from_numpy((np.clip(overlap, 0.0, None) / scale).astype(np.float32))
+
+
+class PlaneShrinker:
+    """Shrinks frames on the judge's device from the decoder's own planes.
+
+    The host copies each frame's 8-bit Y, Cb and Cr planes into a block; on the device
+    each plane is area-averaged to the output size (two small matrix products), and
+    the three are converted to RGB there (ITU-R BT.601, or BT.709 where the stream says
+    so; studio or full range). Area averaging and the conversion are both linear, so up
+    to rounding this is the area shrink of the full-size RGB frame.
+    """
+
+    def __init__(self, *, size: int, views: int, device: torch.device) -> None:
+        self.size, self.views, self.device = size, views, device
+        self.layout: tuple[str, int, int] | None = None
+        self.pending = 0
+
+    def _prepare(self, frame: av.VideoFrame) -> None:
+        self.layout = (frame.format.name, frame.width, frame.height)
+        out_height, out_width = self.size, self.views * self.size
+        self.blocks = [
+            torch.empty((DECODE_BLOCK, plane.height, plane.width), dtype=torch.uint8)
+            for plane in frame.planes
+        ]
+        self.matrices = [
+            (
+                area_matrix(plane.height, out_height).to(self.device),
+                area_matrix(plane.width, out_width).T.contiguous().to(self.device),
+            )
+            for plane in frame.planes
+        ]
+        kr, kb = (0.2126, 0.0722) if int(frame.colorspace) == BT709 else (0.299, 0.114)
+        full = frame.format.name.startswith("yuvj") or int(frame.color_range) == FULL_RANGE
+        # Luma offset and gain, chroma gain (8-bit studio range: luma 16-235, chroma 16-240).
+        self.levels = (0.0, 1.0, 1.0) if full else (16.0, 255.0 / 219.0, 255.0 / 224.0)
+        kg = 1.0 - kr - kb
+        self.red_cr, self.blue_cb = 2.0 * (1.0 - kr), 2.0 * (1.0 - kb)
+        self.green_cb, self.green_cr = -kb * self.blue_cb / kg, -kr * self.red_cr / kg
+
+    def push(self, frame: av.VideoFrame) -> None:
+        if frame.format.name not in PLANAR_YUV:
+            frame = frame.reformat(format=CONVERTED)
+        if self.layout is None:
+            self._prepare(frame)
+        elif (frame.format.name, frame.width, frame.height) != self.layout:
+            name, width, height = self.layout  # a stream that changes size midway
+            frame = frame.reformat(width=width, height=height, format=name)
+        for plane, block in zip(frame.planes, self.blocks, strict=True):
+            samples = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+            block[self.pending] = torch.from_numpy(samples[:, : plane.width])
+        self.pending += 1
+
+    def take(self, out: torch.Tensor) -> None:
+        """Write the pending frames, (n, size, views*size, 3) 8-bit RGB, into `out`."""
+        count = self.pending
+        luma, blue, red = (
+            rows @ block[:count].to(self.device).float() @ columns
+            for block, (rows, columns) in zip(self.blocks, self.matrices, strict=True)
+        )
+        offset, gain, chroma_gain = self.levels
+        y = luma.sub_(offset).mul_(gain)
+        cb, cr = blue.sub_(128.0).mul_(chroma_gain), red.sub_(128.0).mul_(chroma_gain)
+        rgb = torch.stack(
+            [
+                y + self.red_cr * cr,
+                y + self.green_cb * cb + self.green_cr * cr,
+                y + self.blue_cb * cb,
+            ],
+            dim=-1,
+        )
+        out.copy_(rgb.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
+        self.pending = 0
 
 
 class _ClipReader:
     """Turns blocks of shrunk frames into accumulated bins, carrying state across blocks.
 
-    Frames stay in their decoded layout (n, size, views*size, 3) and in 8-bit integers
+    Frames stay in their shrunk layout (n, size, views*size, 3) and in 8-bit integers
     while they are measured and summed; views are split and values scaled to [0, 1]
     only on the small results, which saves several passes over every frame.
     """
 
-    def __init__(self, *, views: int, size: int, time_bins: int) -> None:
+    def __init__(self, *, views: int, size: int, time_bins: int, device: torch.device) -> None:
         self.views, self.size = views, size
         self.accumulator = _BinAccumulator(
-            capacity=2 * time_bins, views=views, frame_shape=(size, views * size, 3)
+            capacity=2 * time_bins, views=views, frame_shape=(size, views, size, 3), device=device
         )
         # Slot 0 holds the frame before the block, so that every frame has its predecessor.
-        self.buffer = np.zeros((DECODE_BLOCK + 1, size, views * size, 3), dtype=np.uint8)
-        self.first: np.ndarray | None = None
-        self.brightness_tail: np.ndarray | None = None  # the last two frames' local brightness
+        self.buffer = torch.zeros(
+            (DECODE_BLOCK + 1, size, views * size, 3), dtype=torch.uint8, device=device
+        )
+        self.first: torch.Tensor | None = None
+        self.brightness_tail: torch.Tensor | None = None  # the last two frames' local brightness
 
     @property
-    def last(self) -> np.ndarray | None:
+    def last(self) -> torch.Tensor | None:
         return None if self.first is None else self.buffer[0]
 
-    def consume(self, block: list[np.ndarray]) -> None:
-        if not block:
+    def consume(self, shrinker: ScalerShrinker | PlaneShrinker) -> None:
+        """Measure and fold in the frames the shrinker holds."""
+        count, size, views = shrinker.pending, self.size, self.views
+        if not count:
             return
-        count, size, views = len(block), self.size, self.views
         buffer = self.buffer
-        for index, frame in enumerate(block):
-            buffer[index + 1] = frame
         frames, previous = buffer[1 : count + 1], buffer[:count]
+        shrinker.take(frames)
         seen = self.accumulator.frames_seen
         # Mean absolute change from the previous frame, per view, exact in 8-bit integers.
-        change = np.maximum(frames, previous)
-        change -= np.minimum(frames, previous)
-        pixels = np.float32(1.0 / (255.0 * size * size * 3))
+        change = torch.maximum(frames, previous).sub_(torch.minimum(frames, previous))
+        pixels = 1.0 / (255.0 * size * size * 3)
         steps = (
-            change.reshape(count, size, views, size * 3).sum(axis=(1, 3), dtype=np.uint32) * pixels
-        ).astype(np.float32)
+            change.reshape(count, size, views, size * 3).sum(dim=3, dtype=torch.int32).sum(dim=1)
+        ).float() * pixels
         cell = size // FLICKER_GRID
-        brightness = _local_brightness(frames, views=views) * np.float32(
+        brightness = _local_brightness(frames, views=views).float() * (
             1.0 / (255.0 * cell * cell * 3)
         )
         history = (
             brightness
             if self.brightness_tail is None
-            else np.concatenate([self.brightness_tail, brightness])
+            else torch.cat([self.brightness_tail, brightness])
         )
-        flicker = np.zeros((count, views), dtype=np.float32)
+        flicker = torch.zeros((count, views), dtype=torch.float32, device=frames.device)
         if len(history) >= 3:
-            second = np.abs(history[2:] - 2.0 * history[1:-1] + history[:-2])
-            flicker[count - len(second) :] = second.reshape(len(second), views, -1).max(axis=2)
-        frame_numbers = seen + np.arange(count)
-        valid = np.stack([frame_numbers >= 1, frame_numbers >= 2], axis=1)
+            second = (history[2:] - 2.0 * history[1:-1] + history[:-2]).abs_()
+            flicker[count - len(second) :] = second.reshape(len(second), views, -1).amax(dim=2)
+        frame_numbers = seen + torch.arange(count, device=frames.device)
+        valid = torch.stack([frame_numbers >= 1, frame_numbers >= 2], dim=1)
         steps[~valid[:, 0]] = 0.0
-        self.accumulator.add_block(frames, steps, flicker, valid)
+        self.accumulator.add_block(frames.view(count, size, views, size, 3), steps, flicker, valid)
         if self.first is None:
-            self.first = frames[0].copy()
+            self.first = frames[0].clone()
         buffer[0] = frames[-1]
-        self.brightness_tail = history[-2:].copy()
+        self.brightness_tail = history[-2:].clone()
 
 
-def _split_views(frame: np.ndarray, *, views: int) -> np.ndarray:
+def _split_views(frame: torch.Tensor, *, views: int) -> torch.Tensor:
     """(size, views*size, 3) in 8-bit units -> (views, 3, size, size) in [0, 1]."""
     size = frame.shape[0]
-    split = frame.reshape(size, views, size, 3).transpose(1, 3, 0, 2)
-    result = np.ascontiguousarray(split, dtype=np.float32)
-    result *= np.float32(1.0 / 255.0)
-    return result
+    split = frame.reshape(size, views, size, 3).permute(1, 3, 0, 2)
+    return split.float().mul_(1.0 / 255.0).contiguous()
 
 
 def decode_clip(
@@ -448,12 +579,21 @@ def decode_clip(
     time_bins: int = 32,
     views: int | None = None,
     thread_type: str = "AUTO",
+    device: torch.device | str = "cpu",
+    shrink: str | None = None,
 ) -> ClipSamples:
-    """Decode a clip into `ClipSamples`, streaming, with memory bounded by `size` and `time_bins`.
+    """Decode a clip into `ClipSamples` on `device`, streaming, with memory bounded by `size`
+    and `time_bins`.
 
     `thread_type` is FFmpeg's decoder threading; callers that already decode several
     clips in parallel pass "SLICE" so that frame threads do not oversubscribe the cores.
+    `shrink` is "scaler" (FFmpeg's, on the host; the default on the CPU) or "planes"
+    (`PlaneShrinker`, on the device; the default elsewhere).
     """
+    device = torch.device(device)
+    shrink = shrink or ("scaler" if device.type == "cpu" else "planes")
+    if shrink not in ("scaler", "planes"):
+        raise ClipDecodeError(f"unknown shrink {shrink!r}: 'scaler' or 'planes'")
     if size < FLICKER_GRID * 2 or time_bins < 4:
         raise ClipDecodeError(f"size {size} or time_bins {time_bins} too small")
     path = Path(path)
@@ -470,26 +610,18 @@ def decode_clip(
         stream.thread_type = thread_type
         width, height = stream.codec_context.width, stream.codec_context.height
         view_count = views_in_layout(width=width, height=height, forced=views)
-        reader = _ClipReader(views=view_count, size=size, time_bins=time_bins)
-        # One reformatter for the whole clip: it keeps its scaling context between frames.
-        reformatter = VideoReformatter()
-        block: list[np.ndarray] = []
+        reader = _ClipReader(views=view_count, size=size, time_bins=time_bins, device=device)
+        shrinker = (
+            ScalerShrinker(size=size, views=view_count)
+            if shrink == "scaler"
+            else PlaneShrinker(size=size, views=view_count, device=device)
+        )
         try:
             for frame in container.decode(stream):
-                # Shrunk inside FFmpeg's scaler, so full-size frames never become arrays.
-                block.append(
-                    reformatter.reformat(
-                        frame,
-                        width=view_count * size,
-                        height=size,
-                        format="rgb24",
-                        interpolation="AREA",
-                    ).to_ndarray()
-                )
-                if len(block) == DECODE_BLOCK:
-                    reader.consume(block)
-                    block = []
-            reader.consume(block)
+                shrinker.push(frame)
+                if shrinker.pending == DECODE_BLOCK:
+                    reader.consume(shrinker)
+            reader.consume(shrinker)
         except av.FFmpegError as exc:
             raise ClipDecodeError(f"cannot decode {path.name}: {exc}") from exc
     accumulator, first, previous = reader.accumulator, reader.first, reader.last
@@ -505,22 +637,17 @@ def decode_clip(
     )
     accumulator.release()
 
-    def by_view(values: np.ndarray) -> np.ndarray:
-        # (time, size, views*size, 3) -> (views, time, 3, size, size), in one copy
-        split = values.reshape(len(values), size, view_count, size, 3)
-        return np.ascontiguousarray(split.transpose(2, 0, 4, 1, 3))
-
     return ClipSamples(
-        frames=by_view(frames),
+        frames=frames,
         first=_split_views(first, views=view_count),
         last=_split_views(previous, views=view_count),
-        step_mean=np.ascontiguousarray(step_mean.T),
-        step_max=np.ascontiguousarray(step_max.T),
-        flicker=np.ascontiguousarray(flicker.T),
-        range_low=by_view(extremes[0]),
-        range_high=by_view(extremes[1]),
-        envelope_low=by_view(extremes[2]),
-        envelope_high=by_view(extremes[3]),
+        step_mean=step_mean.T.contiguous(),
+        step_max=step_max.T.contiguous(),
+        flicker=flicker.T.contiguous(),
+        range_low=extremes[0],
+        range_high=extremes[1],
+        envelope_low=extremes[2],
+        envelope_high=extremes[3],
         frame_count=accumulator.frames_seen,
         width=width,
         height=height,
