@@ -19,11 +19,9 @@ own threading (`decode_workers` files at once, slice threads each).
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,11 +32,11 @@ from evaluation.judges import video  # noqa: E402
 from evaluation.judges.base import Pair  # noqa: E402
 from evaluation.judges.baseline import BaselineJudge  # noqa: E402
 from evaluation.judges.video import count_frames, decode_clip  # noqa: E402
-from tests.judges.clips import moving_square_scene, write_clip  # noqa: E402
-
-
-def _max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from tests.judges.clips import (  # noqa: E402
+    decoding_working_set_mib,
+    moving_square_scene,
+    write_clip,
+)
 
 
 def _best_of(repeats: int, work: Callable[[], object]) -> tuple[float, float]:
@@ -99,12 +97,12 @@ def _decode_only(files: list[Path], *, workers: int, repeats: int) -> tuple[str,
 
 
 def bench_throughput(
-    *, title: str, clip_pairs: list[Pair], frames: int, device: str, repeats: int
+    *, title: str, clip_pairs: list[Pair], frames: int, device: str, shrink: str, repeats: int
 ) -> None:
     # Decoding alone reads every file the judge reads, each once.
     files = sorted({path for pair in clip_pairs for path in (pair.reference, pair.generated)})
     total_frames = len(files) * frames
-    judge = BaselineJudge(device=device)
+    judge = BaselineJudge(device=device, shrink=shrink)
     how, *decode_seconds = _decode_only(files, workers=judge.decode_workers, repeats=repeats)
 
     judge.judge(clip_pairs[:1])  # warm-up: imports, CUDA context
@@ -113,7 +111,7 @@ def bench_throughput(
     judge_seconds = _best_of(repeats, lambda: judge.judge(clip_pairs))
 
     pairs = len(clip_pairs)
-    print(f"\nThroughput: {title}, device={device}, best of {repeats}")
+    print(f"\nThroughput: {title}, device={device}, shrink={shrink}, best of {repeats}")
     print(f"(decode only: {how})")
     print(f"{'what':<16}{'seconds':>10}{'CPU s':>8}{'pairs/s':>10}{'frames/s':>11}")
     for name, (seconds, cpu) in (("decode only", decode_seconds), ("judge", judge_seconds)):
@@ -126,16 +124,17 @@ def bench_throughput(
     print(f"judge / decode CPU time ratio: {judge_seconds[1] / decode_seconds[1]:.2f}")
 
 
-def bench_stages(*, clip_pairs: list[Pair], device: str, repeats: int) -> None:
+def bench_stages(*, clip_pairs: list[Pair], device: str, shrink: str, repeats: int) -> None:
     """Where the time of one clip and one pair goes: CPU milliseconds, one thread, best of runs.
 
-    Each stage includes the ones above it: decoding; decoding and shrinking each frame
-    in FFmpeg's scaler; `decode_clip` (those plus the measurements on the shrunk
-    frames); per clip `prepare_clip`; per pair `compare_prepared`.
+    Each stage includes decoding: decoding alone; decoding and shrinking each frame in
+    FFmpeg's scaler (`ScalerShrinker`'s host work); decoding and copying each frame's
+    planes into blocks (the host's part of `PlaneShrinker`: the rest is the device's);
+    `decode_clip` (decoding, shrinking and the measurements on the shrunk frames); then
+    per clip `prepare_clip` and per pair `compare_prepared` alone.
     """
     import av
     import torch
-    from av.video.reformatter import VideoReformatter
 
     from evaluation.judges.features import compare_prepared, prepare_clip, resolve_device
 
@@ -145,16 +144,14 @@ def bench_stages(*, clip_pairs: list[Pair], device: str, repeats: int) -> None:
     pair = clip_pairs[0]
     path = pair.reference
 
-    def shrink_only() -> None:
+    def host_shrink(shrinker: video.ScalerShrinker | video.PlaneShrinker) -> None:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "SLICE"
-            reformatter = VideoReformatter()
-            width = 3 * 64
             for frame in container.decode(stream):
-                reformatter.reformat(
-                    frame, width=width, height=64, format="rgb24", interpolation="AREA"
-                ).to_ndarray()
+                shrinker.push(frame)
+                if shrinker.pending == video.DECODE_BLOCK:
+                    shrinker.pending = 0  # the block, taken on the device, is not measured
 
     def cpu_ms(work: Callable[[], object]) -> float:
         best = float("inf")
@@ -164,16 +161,30 @@ def bench_stages(*, clip_pairs: list[Pair], device: str, repeats: int) -> None:
             best = min(best, time.process_time() - start)
         return 1000.0 * best
 
-    reference = decode_clip(pair.reference, thread_type="SLICE")
-    generated = decode_clip(pair.generated, thread_type="SLICE")
+    def decode(clip: Path) -> video.ClipSamples:
+        return decode_clip(clip, thread_type="SLICE", device=torch_device, shrink=shrink)
+
+    reference, generated = decode(pair.reference), decode(pair.generated)
     prepared = (
         prepare_clip(reference, device=torch_device),
         prepare_clip(generated, device=torch_device),
     )
+    size, views = 64, reference.views
     rows = [
         ("decode (per clip)", cpu_ms(lambda: count_frames(path, thread_type="SLICE"))),
-        ("decode + shrink", cpu_ms(shrink_only)),
-        ("decode_clip", cpu_ms(lambda: decode_clip(path, thread_type="SLICE"))),
+        (
+            "decode + FFmpeg's shrink",
+            cpu_ms(lambda: host_shrink(video.ScalerShrinker(size=size, views=views))),
+        ),
+        (
+            "decode + planes into blocks",
+            cpu_ms(
+                lambda: host_shrink(
+                    video.PlaneShrinker(size=size, views=views, device=torch_device)
+                )
+            ),
+        ),
+        (f"decode_clip ({shrink})", cpu_ms(lambda: decode(path))),
         ("prepare_clip", cpu_ms(lambda: prepare_clip(reference, device=torch_device))),
         (
             "compare_prepared (per pair)",
@@ -181,14 +192,17 @@ def bench_stages(*, clip_pairs: list[Pair], device: str, repeats: int) -> None:
         ),
     ]
     torch.set_num_threads(previous_threads)
-    print(f"\nStages, one 672x224 clip of {reference.frame_count} frames, CPU ms, one thread")
+    print(
+        f"\nStages, one 672x224 clip of {reference.frame_count} frames, CPU ms, one thread,"
+        f" device={torch_device}"
+    )
     for name, milliseconds in rows:
         print(f"{name:<30}{milliseconds:>8.1f}")
 
 
 def bench_memory(*, folder: Path, base_frames: int) -> None:
-    print("\nMemory while decoding one 672x224 clip (size 64, 32 time bins)")
-    print(f"{'length':<8}{'frames':>8}{'seconds':>10}{'traced peak MiB':>17}{'maxrss +MiB':>13}")
+    print("\nMemory while decoding one 672x224 clip (size 64, 32 time bins, CPU)")
+    print(f"{'length':<8}{'frames':>8}{'peak resident growth MiB':>26}")
     for multiple in (1, 4, 16):
         frames = base_frames * multiple
         path = write_clip(
@@ -196,20 +210,8 @@ def bench_memory(*, folder: Path, base_frames: int) -> None:
             frame_at=moving_square_scene(width=672, height=224),
             frames=frames,
         )
-        rss_before = _max_rss_mib()
-        # A thread reuses the bins' arrays from clip to clip: count them every time.
-        video._workspace.bins = None
-        tracemalloc.start()
-        start = time.perf_counter()
-        samples = decode_clip(path)
-        seconds = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        assert samples.frame_count == frames
-        print(
-            f"{str(multiple) + 'x':<8}{frames:>8}{seconds:>10.2f}{peak:>17.1f}"
-            f"{_max_rss_mib() - rss_before:>13.1f}"
-        )
+        growth = decoding_working_set_mib(path, size=64, time_bins=32)
+        print(f"{str(multiple) + 'x':<8}{frames:>8}{growth:>26.1f}")
 
 
 SPLITS = {"dev": 0, "holdout": 10_000}  # first episode seed of each split
@@ -307,12 +309,18 @@ def main() -> None:
             height=224,
             frames=arguments.frames,
         )
-        bench_stages(clip_pairs=distinct, device=arguments.device, repeats=arguments.repeats)
+        bench_stages(
+            clip_pairs=distinct,
+            device=arguments.device,
+            shrink=arguments.shrink,
+            repeats=arguments.repeats,
+        )
         bench_throughput(
             title=f"{arguments.pairs} distinct pairs of 672x224 clips, {arguments.frames} frames",
             clip_pairs=distinct,
             frames=arguments.frames,
             device=arguments.device,
+            shrink=arguments.shrink,
             repeats=arguments.repeats,
         )
         ingest_like = _write_pairs(
@@ -332,6 +340,7 @@ def main() -> None:
             clip_pairs=ingest_like,
             frames=arguments.frames,
             device=arguments.device,
+            shrink=arguments.shrink,
             repeats=arguments.repeats,
         )
         shared = _write_pairs(
@@ -347,6 +356,7 @@ def main() -> None:
             clip_pairs=shared,
             frames=arguments.frames,
             device=arguments.device,
+            shrink=arguments.shrink,
             repeats=arguments.repeats,
         )
         campaign = _write_pairs(
@@ -357,6 +367,7 @@ def main() -> None:
             clip_pairs=campaign,
             frames=36,
             device=arguments.device,
+            shrink=arguments.shrink,
             repeats=arguments.repeats,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,3 +52,32 @@ def moving_square_scene(
         return image
 
     return frame_at
+
+
+def decoding_working_set_mib(path: Path, *, size: int = 32, time_bins: int = 16) -> float:
+    """How much a fresh process's peak resident memory grows while `decode_clip` reads `path`.
+
+    Resident memory counts torch's tensors as well as numpy's and FFmpeg's buffers. The
+    peak is Linux's own (`VmHWM`), restarted after a first, small decode has loaded
+    everything; a child's `ru_maxrss` would start from its parent's.
+    """
+    code = (
+        "import sys\n"
+        "from evaluation.judges.video import decode_clip\n"
+        "def status(key):\n"
+        "    lines = open('/proc/self/status').read().splitlines()\n"
+        "    return next(int(line.split()[1]) for line in lines if line.startswith(key))\n"
+        "decode_clip(sys.argv[1], size=8, time_bins=4)\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "before = status('VmRSS:')\n"
+        "samples = decode_clip(sys.argv[1], size=int(sys.argv[2]), time_bins=int(sys.argv[3]))\n"
+        "print((status('VmHWM:') - before) / 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(size), str(time_bins)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return float(done.stdout)
