@@ -54,7 +54,9 @@ def moving_square_scene(
     return frame_at
 
 
-def decoding_working_set_mib(path: Path, *, size: int = 32, time_bins: int = 16) -> float:
+def decoding_working_set_mib(
+    path: Path, *, size: int = 32, time_bins: int = 16, shrink: str = "scaler"
+) -> float:
     """How much a fresh process's peak resident memory grows while `decode_clip` reads `path`.
 
     Resident memory counts torch's tensors as well as numpy's and FFmpeg's buffers. The
@@ -67,14 +69,15 @@ def decoding_working_set_mib(path: Path, *, size: int = 32, time_bins: int = 16)
         "def status(key):\n"
         "    lines = open('/proc/self/status').read().splitlines()\n"
         "    return next(int(line.split()[1]) for line in lines if line.startswith(key))\n"
-        "decode_clip(sys.argv[1], size=8, time_bins=4)\n"
+        "decode_clip(sys.argv[1], size=8, time_bins=4, shrink=sys.argv[4])\n"
         "open('/proc/self/clear_refs', 'w').write('5')\n"
         "before = status('VmRSS:')\n"
-        "samples = decode_clip(sys.argv[1], size=int(sys.argv[2]), time_bins=int(sys.argv[3]))\n"
+        "size, time_bins, shrink = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]\n"
+        "decode_clip(sys.argv[1], size=size, time_bins=time_bins, shrink=shrink)\n"
         "print((status('VmHWM:') - before) / 1024)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(path), str(size), str(time_bins)],
+        [sys.executable, "-c", code, str(path), str(size), str(time_bins), shrink],
         capture_output=True,
         text=True,
         check=True,
