@@ -164,7 +164,13 @@ def test_a_planner_warning_on_the_assignment_page_and_in_the_api(staff_client, s
     api_url = reverse("api-assignment-preview", args=[built.campaign.slug])
     chinese = staff_api.get(api_url, **ZH).json()["warnings"]
     assert len(chinese) == 6 and folded(SHORT_ZH) in [folded(w) for w in chinese]
-    assert SHORT_EN in staff_api.get(api_url).json()["warnings"]  # English by default
+    english = staff_api.get(api_url).json()
+    assert SHORT_EN in english["warnings"]  # English by default
+    # Programs read the codes, the same in every language and in the same order.
+    assert english["warning_codes"] == staff_api.get(api_url, **ZH).json()["warning_codes"]
+    assert (
+        english["warning_codes"][english["warnings"].index(SHORT_EN)] == "plan.cell_short_of_raters"
+    )
 
 
 def test_the_assign_command_says_the_warnings_in_english_unless_its_language_is_set():
@@ -196,6 +202,7 @@ def test_why_a_clip_stayed_when_work_was_moved_in_the_callers_language(staff_api
     assert {b["reason"] for b in answer["blocked"]} == {
         f"'{receiver.username}' already rates this clip"
     }
+    assert {b["reason_code"] for b in answer["blocked"]} == {"move.receiver_rates_clip"}
 
 
 # --- an import's rejections, written for a Chinese reader, read by anyone -------------------
@@ -274,6 +281,7 @@ def test_the_import_api_in_the_callers_language(failed_upload, staff_api):
 
     english = staff_api.get(url).json()
     assert english["error"] == FAILED[0]
+    assert english["error_code"] == "import.nothing_accepted"
     assert {r["file"]: r["reason"] for r in english["report"]["rejected"]} == {
         name: said[0] for name, said in REJECTED.items()
     }
@@ -284,6 +292,7 @@ def test_the_import_api_in_the_callers_language(failed_upload, staff_api):
     }
     history = staff_api.get(reverse("api-import-create", args=[job.campaign.slug]), **ZH).json()
     assert folded(history["results"][0]["error"]) == folded(FAILED[1])
+    assert history["results"][0]["error_code"] == "import.nothing_accepted"
 
     # The team's own API, as the team's client prints it.
     team_api = APIClient()
@@ -292,6 +301,11 @@ def test_the_import_api_in_the_callers_language(failed_upload, staff_api):
     report = team_api.get(team_url).json()
     assert report["error"] == FAILED[0]
     assert [item["reason"] for item in report["skipped"]] == [SKIPPED[0]]
+    assert report["error_code"] == "import.nothing_accepted"
+    assert {item["file"]: item["reason_code"] for item in report["rejected"]} == {
+        "test/task1/episode_0.mp4": "media.empty",
+        "test/task1/episode_5.mp4": "import.no_episode",
+    }
     report = team_api.get(team_url, **ZH).json()
     assert [folded(item["reason"]) for item in report["skipped"]] == [folded(SKIPPED[1])]
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import services
-from annotate.api.fields import NoticeField
+from annotate.api.fields import NoticeCodeField, NoticeField
 from annotate.models import Campaign
 from annotate.selectors import assignments as assignment_selectors
 from annotate.services.assignments import MAX_RECLAIM_MINUTES
@@ -52,11 +52,13 @@ class PlanSummarySerializer(serializers.Serializer):
     loads = PlannedLoadSerializer(many=True)
     cells = PlannedCellSerializer(many=True)
     warnings = serializers.ListField(child=NoticeField())
+    warning_codes = serializers.ListField(child=NoticeCodeField(), source="warnings")
 
 
 class ApplyResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     warnings = serializers.ListField(child=NoticeField())
+    warning_codes = serializers.ListField(child=NoticeCodeField(), source="warnings")
 
 
 class ProgressRowSerializer(serializers.Serializer):
@@ -159,6 +161,7 @@ class AssignmentMoveApi(APIView):
         class BlockedSerializer(serializers.Serializer):
             clip = serializers.CharField()
             reason = NoticeField()
+            reason_code = NoticeCodeField(source="reason")
 
         moved = serializers.IntegerField()
         blocked = BlockedSerializer(many=True)

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotate.notice import as_notice
 from annotate.notice_text import shown, text
 
 
@@ -20,6 +21,20 @@ class NoticeField(serializers.Field):
 
     def to_representation(self, value: object) -> str:
         return text(value)
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class NoticeCodeField(serializers.Field):
+    """The code of a notice (annotate.notice), the same in every language, for programs to
+    branch on; null for text stored before notices. Read-only."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: object) -> str | None:
+        found = as_notice(value)
+        return None if isinstance(found, str) else found.code
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api.annotator import MediaSerializer
-from annotate.api.fields import NoticeField
+from annotate.api.fields import NoticeCodeField, NoticeField
 from annotate.models import Campaign, PracticePassMode, QualityExample
 from annotate.selectors import quality as selectors
 from annotate.services import quality as services
@@ -247,6 +247,7 @@ class GoldApplyApi(APIView):
         added = serializers.IntegerField()
         removed = serializers.IntegerField()
         warnings = serializers.ListField(child=NoticeField())
+        warning_codes = serializers.ListField(child=NoticeCodeField(), source="warnings")
 
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request, slug: str):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import own_team
-from annotate.api.fields import NoticeField
+from annotate.api.fields import NoticeCodeField, NoticeField
 from annotate.models import Campaign, ImportJob, Team
 from annotate.selectors import teams as team_selectors
 from annotate.services.team_portal import (
@@ -32,6 +32,7 @@ from annotate.uploads import save_upload, upload_refusal
 class FileNoteSerializer(serializers.Serializer):
     file = serializers.CharField()
     reason = NoticeField()
+    reason_code = NoticeCodeField(source="reason")
 
 
 class UploadReportSerializer(serializers.Serializer):
@@ -40,6 +41,7 @@ class UploadReportSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
     error = NoticeField()
+    error_code = NoticeCodeField(source="error")
     created_at = serializers.CharField()
     version = serializers.IntegerField(allow_null=True, help_text="The version it made, if any.")
     accepted = serializers.ListField(child=serializers.CharField())
@@ -143,10 +145,10 @@ class TeamUploadApi(APIView):
 
     @extend_schema(responses=UploadReportSerializer)
     def get(self, request, slug: str, job_id: int):
-        _, team = own_team(request, slug)
+        team = own_team(request, slug)[1]
         job = team_selectors.team_upload(team=team, job_id=job_id)
         if job is None:
-            raise Http404("no such upload of your team")
+            raise Http404(_("no such upload of your team"))
         return Response(UploadReportSerializer(team_selectors.team_upload_report(job=job)).data)
 
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import selectors, services
-from annotate.api.fields import NoticeField, ReportField
+from annotate.api.fields import NoticeCodeField, NoticeField, ReportField
 from annotate.api.pagination import PagedListMixin
 from annotate.models import Campaign, ImportJob, Submission
 from annotate.selectors import imports as import_selectors
@@ -24,6 +24,7 @@ class ImportOutputSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
     error = NoticeField()
+    error_code = NoticeCodeField(source="error")
     report = ReportField()
 
 
@@ -40,6 +41,7 @@ class ImportHistoryOutputSerializer(serializers.Serializer):
     skipped = serializers.IntegerField()
     rejected = serializers.IntegerField()
     error = NoticeField(source="job.error")
+    error_code = NoticeCodeField(source="job.error")
 
 
 class ImportCreateApi(PagedListMixin, APIView):

@@ -90,10 +90,10 @@ def team_upload(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def team_upload_progress(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
-    _, team = own_team(request, slug)
+    team = own_team(request, slug)[1]
     job = team_selectors.team_upload(team=team, job_id=job_id)
     if job is None:
-        return JsonResponse({"detail": "no such upload of your team"}, status=404)
+        return JsonResponse({"detail": _("no such upload of your team")}, status=404)
     return JsonResponse(shown(team_selectors.team_upload_report(job=job)))
 
 

@@ -154,6 +154,8 @@ def test_the_organizer_reads_it_on_the_quality_page_the_api_and_the_command(
 
     applied = staff_api.post(f"/api/campaigns/{campaign.slug}/quality/gold/apply/").json()
     assert any(f"gold clip {target.pk} " in warning for warning in applied["warnings"])
+    assert "gold.held_reported" in applied["warning_codes"]
+    assert len(applied["warning_codes"]) == len(applied["warnings"])
     shown = staff_client.post(reverse("gold-apply", args=[campaign.slug]), follow=True)
     assert f"gold clip {target.pk} (" in shown.content.decode()
     out = io.StringIO()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -100,6 +101,13 @@ def test_another_team_never_sees_the_upload(campaign, teams, tmp_path):
     )
     listing = bob.get(f"/api/campaigns/{campaign.slug}/submissions/").json()
     assert listing["team"] == "Beta" and listing["versions"] == [] and listing["uploads"] == []
+    # Nor does the page's progress poll, which says so in the reader's language.
+    browser = Client()
+    browser.force_login(teams["bob"])
+    progress = reverse("team-upload-progress", args=[campaign.slug, job_id])
+    answer = browser.get(progress, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert answer.status_code == 404 and answer.json() == {"detail": "你的队伍没有这次上传"}
+    assert browser.get(progress).json() == {"detail": "no such upload of your team"}
 
 
 def test_user_in_no_team_is_refused(campaign, teams, annotator, tmp_path):
