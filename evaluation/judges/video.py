@@ -330,12 +330,13 @@ class _BinAccumulator:
 
     def _by_view(self, count: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         """A (views, count, 3, size, size) tensor, and the same as (count, *frame_shape) to
-        write frames into: views are split as the results are written, without a copy."""
-        size, views = self.frame_sum.shape[1], self.frame_sum.shape[2]
+        write frames into (each frame's views stay contiguous)."""
         result = torch.empty(
-            (views, count, 3, size, size), dtype=dtype, device=self.frame_sum.device
+            (self.frame_sum.shape[1], count, *self.frame_sum.shape[2:]),
+            dtype=dtype,
+            device=self.frame_sum.device,
         )
-        return result, result.permute(1, 3, 0, 4, 2)
+        return result, result.transpose(0, 1)
 
 
 def _window_extremes(
@@ -362,22 +363,19 @@ def _window_extremes(
         combine(table[start], table[start + length - span], out=out[index])
 
 
-def _local_brightness(frames: torch.Tensor, *, views: int) -> torch.Tensor:
-    """Brightness summed on a coarse grid per view: (n, size, views*size, 3) -> (n, views, grid, grid).
+def _local_brightness(frames: torch.Tensor) -> torch.Tensor:
+    """Brightness summed on a coarse grid per view: (n, views, 3, size, size) -> (n, views, grid, grid).
 
     Sums over each cell's pixels and channels (the caller scales them to means); the
-    contiguous axis (a cell row's pixels and channels) is summed first.
+    channels are added first, in 16-bit integers.
     """
-    count, size = frames.shape[0], frames.shape[1]
+    count, views, _, size, _ = frames.shape
     grid = FLICKER_GRID
     cell = size // grid
-    if cell * grid != size:
-        frames = frames.reshape(count, size, views, size, 3)[
-            :, : cell * grid, :, : cell * grid
-        ].reshape(count, cell * grid, views * cell * grid, 3)
-    rows = frames.reshape(count, grid * cell, views * grid, cell * 3).sum(dim=3, dtype=torch.int32)
-    sums = rows.reshape(count, grid, cell, views, grid).sum(dim=2)
-    return sums.permute(0, 2, 1, 3)
+    whole = frames[..., : cell * grid, : cell * grid]
+    channels = whole[:, :, 0].to(torch.int16) + whole[:, :, 1] + whole[:, :, 2]
+    cells = channels.reshape(count, views, grid, cell, grid, cell)
+    return cells.sum(dim=(3, 5), dtype=torch.int32)
 
 
 # Frames are shrunk as they decode, then measured in blocks of this many: a few tensor
@@ -401,6 +399,7 @@ class ScalerShrinker:
         # One reformatter for the whole clip: it keeps its scaling context between frames.
         self.reformatter = VideoReformatter()
         self.block = torch.empty((DECODE_BLOCK, size, views * size, 3), dtype=torch.uint8)
+        self.arrays = self.block.numpy()  # the same memory: numpy copies a frame in faster
         self.pending = 0
 
     def push(self, frame: av.VideoFrame) -> None:
@@ -412,12 +411,13 @@ class ScalerShrinker:
             format="rgb24",
             interpolation="AREA",
         ).to_ndarray()
-        self.block[self.pending] = torch.from_numpy(image)
+        self.arrays[self.pending] = image
         self.pending += 1
 
     def take(self, out: torch.Tensor) -> None:
-        """Write the pending frames, (n, size, views*size, 3) 8-bit RGB, into `out`."""
-        out.copy_(self.block[: self.pending])
+        """Write the pending frames, (n, views, 3, size, size) 8-bit RGB, into `out`."""
+        count, size = self.pending, self.size
+        out.copy_(self.block[:count].view(count, size, self.views, size, 3).permute(0, 2, 4, 1, 3))
         self.pending = 0
 
 
@@ -482,7 +482,7 @@ class PlaneShrinker:
         self.pending += 1
 
     def take(self, out: torch.Tensor) -> None:
-        """Write the pending frames, (n, size, views*size, 3) 8-bit RGB, into `out`."""
+        """Write the pending frames, (n, views, 3, size, size) 8-bit RGB, into `out`."""
         count = self.pending
         luma, blue, red = (
             rows @ block[:count].to(self.device).float() @ columns
@@ -497,28 +497,30 @@ class PlaneShrinker:
                 y + self.green_cb * cb + self.green_cr * cr,
                 y + self.blue_cb * cb,
             ],
-            dim=-1,
-        )
-        out.copy_(rgb.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
+            dim=1,
+        )  # (n, 3, size, views*size)
+        size = self.size
+        by_view = rgb.view(count, 3, size, self.views, size).permute(0, 3, 1, 2, 4)
+        out.copy_(by_view.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
         self.pending = 0
 
 
 class _ClipReader:
     """Turns blocks of shrunk frames into accumulated bins, carrying state across blocks.
 
-    Frames stay in their shrunk layout (n, size, views*size, 3) and in 8-bit integers
-    while they are measured and summed; views are split and values scaled to [0, 1]
-    only on the small results, which saves several passes over every frame.
+    Frames are (n, views, 3, size, size), each view's channels contiguous as the
+    features read them, and stay in 8-bit integers while they are measured and summed;
+    values are scaled to [0, 1] only on the small results.
     """
 
     def __init__(self, *, views: int, size: int, time_bins: int, device: torch.device) -> None:
         self.views, self.size = views, size
         self.accumulator = _BinAccumulator(
-            capacity=2 * time_bins, views=views, frame_shape=(size, views, size, 3), device=device
+            capacity=2 * time_bins, views=views, frame_shape=(views, 3, size, size), device=device
         )
         # Slot 0 holds the frame before the block, so that every frame has its predecessor.
         self.buffer = torch.zeros(
-            (DECODE_BLOCK + 1, size, views * size, 3), dtype=torch.uint8, device=device
+            (DECODE_BLOCK + 1, views, 3, size, size), dtype=torch.uint8, device=device
         )
         self.first: torch.Tensor | None = None
         self.brightness_tail: torch.Tensor | None = None  # the last two frames' local brightness
@@ -539,13 +541,9 @@ class _ClipReader:
         # Mean absolute change from the previous frame, per view, exact in 8-bit integers.
         change = torch.maximum(frames, previous).sub_(torch.minimum(frames, previous))
         pixels = 1.0 / (255.0 * size * size * 3)
-        steps = (
-            change.reshape(count, size, views, size * 3).sum(dim=3, dtype=torch.int32).sum(dim=1)
-        ).float() * pixels
+        steps = change.view(count, views, -1).sum(dim=2, dtype=torch.int32).float() * pixels
         cell = size // FLICKER_GRID
-        brightness = _local_brightness(frames, views=views).float() * (
-            1.0 / (255.0 * cell * cell * 3)
-        )
+        brightness = _local_brightness(frames).float() * (1.0 / (255.0 * cell * cell * 3))
         history = (
             brightness
             if self.brightness_tail is None
@@ -558,18 +556,16 @@ class _ClipReader:
         frame_numbers = seen + torch.arange(count, device=frames.device)
         valid = torch.stack([frame_numbers >= 1, frame_numbers >= 2], dim=1)
         steps[~valid[:, 0]] = 0.0
-        self.accumulator.add_block(frames.view(count, size, views, size, 3), steps, flicker, valid)
+        self.accumulator.add_block(frames, steps, flicker, valid)
         if self.first is None:
             self.first = frames[0].clone()
         buffer[0] = frames[-1]
         self.brightness_tail = history[-2:].clone()
 
 
-def _split_views(frame: torch.Tensor, *, views: int) -> torch.Tensor:
-    """(size, views*size, 3) in 8-bit units -> (views, 3, size, size) in [0, 1]."""
-    size = frame.shape[0]
-    split = frame.reshape(size, views, size, 3).permute(1, 3, 0, 2)
-    return split.float().mul_(1.0 / 255.0).contiguous()
+def _scaled(frame: torch.Tensor) -> torch.Tensor:
+    """8-bit units -> [0, 1]."""
+    return frame.float().mul_(1.0 / 255.0)
 
 
 def decode_clip(
@@ -639,8 +635,8 @@ def decode_clip(
 
     return ClipSamples(
         frames=frames,
-        first=_split_views(first, views=view_count),
-        last=_split_views(previous, views=view_count),
+        first=_scaled(first),
+        last=_scaled(previous),
         step_mean=step_mean.T.contiguous(),
         step_max=step_max.T.contiguous(),
         flicker=flicker.T.contiguous(),

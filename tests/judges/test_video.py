@@ -197,9 +197,10 @@ def test_plane_shrinker_gives_the_frame_colours(pixel_format: str, bt709: bool, 
     blocks = np.random.default_rng(5).integers(0, 256, (8, 24, 3)).astype(np.uint8)
     shrinker = video.PlaneShrinker(size=8, views=3, device=torch.device("cpu"))
     shrinker.push(_planar_frame(blocks, pixel_format, bt709=bt709, full=full))
-    out = torch.zeros((1, 8, 24, 3), dtype=torch.uint8)
+    out = torch.zeros((1, 3, 3, 8, 8), dtype=torch.uint8)  # (frames, views, RGB, rows, columns)
     shrinker.take(out)
-    error = np.abs(out[0].numpy().astype(int) - blocks)
+    by_view = blocks.reshape(8, 3, 8, 3).transpose(1, 3, 0, 2)
+    error = np.abs(out[0].numpy().astype(int) - by_view)
     # Within the rounding of 8-bit Y'CbCr.
     assert error.max() <= 2, (pixel_format, error.max())
     assert error.mean() < 1.0
@@ -212,9 +213,10 @@ def test_plane_shrinker_converts_other_layouts_on_the_host() -> None:
     image = np.repeat(np.repeat(grey, 8, axis=0), 8, axis=1)
     shrinker = video.PlaneShrinker(size=8, views=3, device=torch.device("cpu"))
     shrinker.push(av.VideoFrame.from_ndarray(image, format="gray"))
-    out = torch.zeros((1, 8, 24, 3), dtype=torch.uint8)
+    out = torch.zeros((1, 3, 3, 8, 8), dtype=torch.uint8)
     shrinker.take(out)
-    assert np.abs(out[0].numpy().astype(int) - grey[..., None]).max() <= 2
+    by_view = grey.reshape(8, 3, 8).transpose(1, 0, 2)[:, None]
+    assert np.abs(out[0].numpy().astype(int) - by_view).max() <= 2
 
 
 def test_both_shrinks_see_the_same_clip(tmp_path: Path) -> None:
