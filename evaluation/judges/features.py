@@ -364,8 +364,8 @@ def _relative_pooled(images: torch.Tensor) -> torch.Tensor:
 def prepare_clip(clip: ClipSamples, *, device: torch.device) -> PreparedClip:
     """A clip's own measurements, on `device`."""
 
-    def image(array: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(array, device=device)
+    def image(values: torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(values, device=device)
 
     frames, first, last = image(clip.frames), image(clip.first), image(clip.last)
     frames_gray = frames.mean(dim=-3).flatten(0, 1)

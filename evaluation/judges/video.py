@@ -12,10 +12,10 @@ Besides the mean frame per bin, two per-frame signals that averaging would
 hide are accumulated per bin: the frame-to-frame change (for sudden breaks)
 and the second temporal difference of local brightness (for flicker).
 
-Everything after decoding runs in torch on the judge's device. On the CPU each frame
-is shrunk by FFmpeg's scaler as it decodes; on an accelerator the decoder's own planes
-go to the device in blocks and are shrunk and converted there (`PlaneShrinker`), so
-that the host does little more than decode.
+Everything after decoding runs in torch on the judge's device. Each frame is shrunk
+by FFmpeg's scaler as it decodes (`ScalerShrinker`), or, for an accelerator, the
+decoder's own planes go to the device in blocks and are shrunk and converted there
+(`PlaneShrinker`), so that the host does little more than decode.
 """
 
 from __future__ import annotations
@@ -576,18 +576,17 @@ def decode_clip(
     views: int | None = None,
     thread_type: str = "AUTO",
     device: torch.device | str = "cpu",
-    shrink: str | None = None,
+    shrink: str = "scaler",
 ) -> ClipSamples:
     """Decode a clip into `ClipSamples` on `device`, streaming, with memory bounded by `size`
     and `time_bins`.
 
     `thread_type` is FFmpeg's decoder threading; callers that already decode several
     clips in parallel pass "SLICE" so that frame threads do not oversubscribe the cores.
-    `shrink` is "scaler" (FFmpeg's, on the host; the default on the CPU) or "planes"
-    (`PlaneShrinker`, on the device; the default elsewhere).
+    `shrink` is "scaler" (`ScalerShrinker`: FFmpeg's, on the host) or "planes"
+    (`PlaneShrinker`: on the device, for an accelerator).
     """
     device = torch.device(device)
-    shrink = shrink or ("scaler" if device.type == "cpu" else "planes")
     if shrink not in ("scaler", "planes"):
         raise ClipDecodeError(f"unknown shrink {shrink!r}: 'scaler' or 'planes'")
     if size < FLICKER_GRID * 2 or time_bins < 4:

@@ -89,6 +89,16 @@ def test_a_calibrated_judge_is_a_new_version() -> None:
         build_judge(name="x", backend=config["BACKEND"], options={"colour": "blue"})
 
 
+def test_the_shrink_on_the_device_is_a_version_of_its_own() -> None:
+    # Its answers differ a little from FFmpeg's shrink; the device and threads change none.
+    scaler = BaselineJudge()
+    assert BaselineJudge(shrink="scaler").version == scaler.version
+    assert BaselineJudge(device="cpu", decode_workers=1).version == scaler.version
+    assert BaselineJudge(shrink="planes").version != scaler.version
+    with pytest.raises(JudgeError, match="shrink must be 'scaler' or 'planes'"):
+        BaselineJudge(shrink="nearest")
+
+
 def test_an_undecodable_clip_fails_its_pair_only(tmp_path: Path) -> None:
     from evaluation.judges.base import Pair
 
