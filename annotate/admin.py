@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from annotate.models import (
     Assignment,
@@ -14,6 +15,7 @@ from annotate.models import (
     Task,
     Team,
 )
+from annotate.notice_text import text
 
 
 class TaskInline(admin.TabularInline):
@@ -89,17 +91,25 @@ class ClipAdmin(admin.ModelAdmin):
     raw_id_fields = ["asset", "episode", "submission"]
 
 
+@admin.display(description=_("error, as said"))
+def error_said(obj: MediaAsset | ImportJob) -> str:
+    """A stored notice (annotate.notice) as a sentence in the reader's language."""
+    return text(obj.error)
+
+
 @admin.register(MediaAsset)
 class MediaAssetAdmin(admin.ModelAdmin):
     list_display = ["sha256", "codec", "width", "height", "fps", "frame_count", "status"]
     list_filter = ["status", "codec"]
     search_fields = ["sha256"]
+    readonly_fields = [error_said]
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["pk", "campaign", "kind", "team_name", "status", "done", "total", "created_at"]
     list_filter = ["status", "kind"]
+    readonly_fields = [error_said]
 
 
 @admin.register(Assignment)

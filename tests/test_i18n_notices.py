@@ -461,3 +461,10 @@ def test_a_notice_is_a_plain_value_that_survives_json():
     assert Notice.from_json(notice.as_json()) == notice
     nested = Notice("import.camera_file", {"file": "a.mp4", "reason": Notice("media.empty")})
     assert Notice.from_json(nested.as_json()) == nested
+
+
+def test_the_admin_says_a_stored_error_too(failed_upload, admin_client):
+    job, _ = failed_upload
+    url = reverse("admin:annotate_importjob_change", args=[job.pk])
+    assert FAILED[0] in page(admin_client.get(url, **EN))
+    assert folded(FAILED[1]) in page(admin_client.get(url, **ZH))
