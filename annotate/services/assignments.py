@@ -374,6 +374,10 @@ def assignment_move_pending(*, campaign: Campaign, from_user, to_user) -> Assign
     """
     campaign = _lock(campaign)
     _check_annotator(to_user)
+    if to_user.pk == from_user.pk:
+        raise AssignmentError(
+            _("cannot reassign from %(user)r to the same annotator") % {"user": from_user.username}
+        )
     if not campaign.annotators.filter(pk=to_user.pk).exists():
         raise AssignmentError(
             _("%(user)r is not on the roster: add them first") % {"user": to_user.username}

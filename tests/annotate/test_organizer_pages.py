@@ -375,6 +375,15 @@ def test_moving_work_to_its_own_holder_is_refused(staff_client, planned):
     assert f"cannot reassign from {holder.username!r} to the same annotator" in (
         response.content.decode().replace("&#x27;", "'")
     )
+    chinese = staff_client.post(
+        reverse("assignment-move", args=[planned.campaign.slug]),
+        {"from_annotator": holder.username, "to_annotator": holder.username},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert f"不能把 {holder.username!r} 的工作转给同一位标注员" in (
+        chinese.content.decode().replace("&#x27;", "'")
+    )
     assert (
         list(Assignment.objects.order_by("pk").values_list("pk", "annotator_id", "status"))
         == before
