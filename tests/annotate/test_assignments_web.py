@@ -124,7 +124,7 @@ def test_api_preview_apply_progress(staff_api, built):
 
     applied = staff_api.post(f"/api/campaigns/{slug}/assignments/apply/", {}, format="json")
     assert applied.status_code == 201
-    assert applied.json() == {"created": 36, "warnings": []}
+    assert applied.json() == {"created": 36, "warnings": [], "warning_codes": []}
     again = staff_api.post(f"/api/campaigns/{slug}/assignments/apply/", {}, format="json")
     assert again.json()["created"] == 0
 
